@@ -1,0 +1,274 @@
+/**
+ * The outbox worker: claims due message rows, fills in the code, picks providers (failing over
+ * on transient errors), and records the outcome with a guarded status change. Rows stay in the
+ * outbox until a carrier accepted them, so a crash at any point means a retry, never a loss.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { backoffDelay } from '../core/backoff.ts';
+import { openCode } from '../core/code.ts';
+import type { Config } from '../config.ts';
+import { type OutboundMessage, type Provider, ProviderError, type Receipt } from '../providers/types.ts';
+import type { DialectName } from '../store/dialect.ts';
+import type { EventHub } from '../store/events.ts';
+import { claimDue, nextDueAt, releaseOrphanedSends, transition } from '../store/messages.ts';
+import { applyParked, applyReceipt, dropStaleParked, parkedReceipts } from '../store/receipts.ts';
+import type { Database, Message } from '../store/schema.ts';
+import { expireDue } from '../store/verifications.ts';
+import type { GroupWriter } from '../store/writer.ts';
+import { unmaskCode } from '../verify/codemask.ts';
+import type { CircuitBreakers } from './breaker.ts';
+import type { Router } from './router.ts';
+
+export interface DispatcherDeps {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  writer: GroupWriter;
+  hub: EventHub;
+  config: Config['dispatch'];
+  router: Router;
+  breakers: CircuitBreakers;
+  providers: ReadonlyMap<string, Provider>;
+  sealKey: Buffer;
+  log: Logger;
+  now: () => number;
+}
+
+export class Dispatcher {
+  readonly workerId = randomUUID();
+  private inflight = 0;
+  private pumping = false;
+  private again = false;
+  private stopped = true;
+  private timer?: NodeJS.Timeout;
+  private offHub?: () => void;
+  private idle = new Set<() => void>();
+  readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 };
+
+  constructor(private readonly d: DispatcherDeps) {}
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  async start(): Promise<void> {
+    const ctx = { onReceipt: (r: Receipt) => void this.receipt(r), log: this.d.log };
+    for (const p of this.d.providers.values()) await p.start?.({ ...ctx, log: this.d.log.child({ provider: p.name }) });
+    // One process owns an SQLite file, so whatever it left "sending" when it died is ours to retry now.
+    if (this.d.dialect === 'sqlite') {
+      const n = await releaseOrphanedSends(this.d.db, this.d.now());
+      if (n > 0) this.d.log.warn({ count: n }, 'retrying messages left in flight by a previous run');
+    }
+    this.stopped = false;
+    this.offHub = this.d.hub.on((e) => {
+      if (e.type === 'message.created') this.wake();
+    });
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.offHub?.();
+    clearTimeout(this.timer);
+    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+    for (const p of this.d.providers.values()) await p.stop?.();
+    await this.d.writer.flush();
+  }
+
+  /** New work was committed: claim it now rather than at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) this.again = true;
+    else void this.pump();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    void this.maintain().finally(() => {
+      this.wake();
+      if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.d.config.poll_ms).unref();
+    });
+  }
+
+  /** Periodic housekeeping: parked receipts another instance may now match, expiring verifications. */
+  private async maintain(): Promise<void> {
+    try {
+      const now = this.d.now();
+      for (const p of await parkedReceipts(this.d.db, 100))
+        await this.d.writer.run((ctx) => applyParked(ctx, p.provider, p.provider_message_id, now));
+      await dropStaleParked(this.d.db, now - 3_600_000);
+      const expired = await expireDue(this.d.db, now);
+      for (const v of expired)
+        this.d.hub.emit({ type: 'verification.status', verificationId: v.id, accountId: v.account_id, status: 'expired', at: now });
+    } catch (err) {
+      this.d.log.error({ err }, 'dispatcher housekeeping failed');
+    }
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const room = this.d.config.concurrency - this.inflight;
+        if (room <= 0 || this.stopped) break;
+        const now = this.d.now();
+        const rows = await this.d.writer.run(({ trx }) =>
+          claimDue(trx, this.d.dialect, {
+            limit: Math.min(room, this.d.config.batch),
+            workerId: this.workerId,
+            leaseMs: this.d.config.lease_ms,
+            now,
+          }),
+        );
+        this.stats.claimed += rows.length;
+        if (rows.length === 0) break;
+        const codes = await this.codesFor(rows);
+        for (const m of rows) {
+          this.inflight++;
+          void this.process(m, codes.get(m.verification_id ?? ''))
+            .catch((err) => this.d.log.error({ err, message_id: m.id }, 'dispatch failed; the lease will retry it'))
+            .finally(() => {
+              this.inflight--;
+              this.settle();
+              this.wake();
+            });
+        }
+        if (rows.length === this.d.config.batch) this.again = true;
+      } while (this.again);
+    } catch (err) {
+      this.d.log.error({ err }, 'claiming due messages failed');
+    } finally {
+      this.pumping = false;
+      this.settle();
+    }
+  }
+
+  private settle(): void {
+    if (this.inflight > 0 || this.pumping) return;
+    for (const r of this.idle) r();
+    this.idle.clear();
+  }
+
+  private async codesFor(rows: Message[]): Promise<Map<string, string>> {
+    const ids = [...new Set(rows.map((m) => m.verification_id).filter((x): x is string => !!x))];
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
+    const vs = await this.d.db.selectFrom('verifications').select(['id', 'code_sealed']).where('id', 'in', ids).execute();
+    for (const v of vs) out.set(v.id, openCode(this.d.sealKey, v.code_sealed));
+    return out;
+  }
+
+  private async process(m: Message, code: string | undefined): Promise<void> {
+    const now = this.d.now();
+    if (now >= m.deadline_at) {
+      await this.d.writer.run((ctx) =>
+        transition(ctx, m, { to: 'expired', now, lockedBy: this.workerId, detail: 'delivery deadline passed', set: { final_at: now, error_code: m.error_code ?? 'deadline' } }),
+      );
+      this.stats.expired++;
+      return;
+    }
+    const candidates = this.d.router.candidates(m.to_number, m.channel as 'sms' | 'voice');
+    if (candidates.length === 0) return this.fail(m, new ProviderError('no_route', `no route for ${m.channel} to ${m.to_number}; add a route to the config`, false));
+    const out = this.outbound(m, code);
+    let last: ProviderError | undefined;
+    for (const provider of candidates) {
+      try {
+        const res = await provider.send(out);
+        this.d.breakers.record(provider.name, true);
+        const t = this.d.now();
+        await this.d.writer.run(async (ctx) => {
+          const moved = await transition(ctx, m, {
+            to: 'sent',
+            now: t,
+            lockedBy: this.workerId,
+            provider: provider.name,
+            detail: `attempt ${m.attempts}`,
+            set: { provider: provider.name, provider_message_id: res.providerMessageId, sent_at: t, next_attempt_at: t, error_code: null, error_message: null },
+          });
+          if (moved) await applyParked(ctx, provider.name, res.providerMessageId, t);
+        });
+        this.stats.sent++;
+        return;
+      } catch (err) {
+        const pe = asProviderError(err);
+        this.d.breakers.record(provider.name, false);
+        this.d.log.warn({ message_id: m.id, provider: provider.name, code: pe.code, provider_code: pe.providerCode }, pe.message);
+        if (!pe.retryable) return this.fail(m, pe, provider.name);
+        last = pe;
+      }
+    }
+    await this.retry(m, last!);
+  }
+
+  private outbound(m: Message, code: string | undefined): OutboundMessage {
+    const meta = m.meta ? (JSON.parse(m.meta) as { voice?: OutboundMessage['voice'] }) : {};
+    return {
+      id: m.id,
+      to: m.to_number,
+      from: m.from_number ?? undefined,
+      channel: m.channel as 'sms' | 'voice',
+      text: code === undefined ? m.body : unmaskCode(m.body, code),
+      encoding: m.encoding as 'gsm7' | 'ucs2',
+      segments: m.segments,
+      locale: m.locale,
+      attempt: m.attempts,
+      voice: meta.voice,
+    };
+  }
+
+  private async retry(m: Message, err: ProviderError): Promise<void> {
+    const now = this.d.now();
+    const delay = backoffDelay(m.attempts, { baseMs: this.d.config.backoff_base_ms, maxMs: this.d.config.backoff_max_ms, factor: 2, jitter: 0.5 });
+    await this.d.writer.run((ctx) =>
+      transition(ctx, m, {
+        to: 'queued',
+        now,
+        lockedBy: this.workerId,
+        detail: `retry in ${delay} ms: ${err.code}`,
+        set: { next_attempt_at: now + delay, error_code: err.code, error_message: err.message, locked_by: null },
+      }),
+    );
+    this.stats.retried++;
+  }
+
+  private async fail(m: Message, err: ProviderError, provider?: string): Promise<void> {
+    const now = this.d.now();
+    await this.d.writer.run((ctx) =>
+      transition(ctx, m, {
+        to: 'failed',
+        now,
+        lockedBy: this.workerId,
+        provider: provider ?? null,
+        detail: err.providerCode ? `${err.code} (${err.providerCode})` : err.code,
+        set: { final_at: now, error_code: err.providerCode ? `${err.code}:${err.providerCode}` : err.code, error_message: err.message, provider: provider ?? m.provider },
+      }),
+    );
+    this.stats.failed++;
+  }
+
+  private async receipt(r: Receipt): Promise<void> {
+    this.stats.receipts++;
+    try {
+      await this.d.writer.run((ctx) => applyReceipt(ctx, r, this.d.now()));
+    } catch (err) {
+      this.d.log.error({ err, provider: r.provider, provider_message_id: r.providerMessageId }, 'recording a receipt failed');
+    }
+  }
+
+  /** For receipts that arrive over HTTP (/hooks/<provider>). */
+  recordReceipts(receipts: Receipt[]): Promise<unknown> {
+    return Promise.all(receipts.map((r) => this.receipt(r)));
+  }
+
+  /** Idle means nothing claimable is due now (tests and graceful drain). */
+  async nextDue(): Promise<number | undefined> {
+    return nextDueAt(this.d.db);
+  }
+}
+
+function asProviderError(err: unknown): ProviderError {
+  if (err instanceof ProviderError) return err;
+  return new ProviderError('provider_exception', (err as Error)?.message ?? String(err), true);
+}

@@ -1,0 +1,113 @@
+/**
+ * App wiring: the one place that builds the long-lived parts (database, writer, hub, services,
+ * providers, dispatcher) from a config and tears them down in order.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import { deriveKey } from './core/code.ts';
+import type { Config } from './config.ts';
+import { CircuitBreakers } from './dispatch/breaker.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { Router } from './dispatch/router.ts';
+import { createProviders } from './providers/index.ts';
+import type { Provider } from './providers/types.ts';
+import { createAccount, createApiKey, listAccounts } from './store/accounts.ts';
+import { openDatabase, type OpenDb } from './store/dialect.ts';
+import { EventHub } from './store/events.ts';
+import { InboxStore } from './store/inbox.ts';
+import { migrate } from './store/migrations.ts';
+import { GroupWriter } from './store/writer.ts';
+import { VerifyService } from './verify/service.ts';
+
+export interface GatewayOptions {
+  log?: Logger;
+  /** Injectable clock (tests of expiry); epoch ms. */
+  now?: () => number;
+}
+
+export interface Gateway {
+  config: Config;
+  log: Logger;
+  store: OpenDb;
+  hub: EventHub;
+  writer: GroupWriter;
+  inbox: InboxStore;
+  verify: VerifyService;
+  providers: Map<string, Provider>;
+  breakers: CircuitBreakers;
+  dispatcher: Dispatcher;
+  now: () => number;
+  /** Set when this start created the dev account: its key is shown once. */
+  bootstrap?: { accountId: string; token: string };
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const log = opts.log ?? pino({ level: config.log_level });
+  const now = opts.now ?? Date.now;
+  const secret = loadSecret(config);
+  const store = await openDatabase(config.database_url);
+  await migrate(store.db, store.dialect);
+  const hub = new EventHub();
+  const writer = new GroupWriter(store.db, hub, config.store.group_commit_max);
+  const inbox = new InboxStore(store.db, hub);
+  const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
+  const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
+  const providers = await createProviders(config.providers, { inbox, devInbox: config.dev_inbox });
+  const breakers = new CircuitBreakers();
+  const router = new Router(config.routes, providers, breakers);
+  const dispatcher = new Dispatcher({
+    db: store.db,
+    dialect: store.dialect,
+    writer,
+    hub,
+    config: config.dispatch,
+    router,
+    breakers,
+    providers,
+    sealKey: keys.seal,
+    log: log.child({ component: 'dispatch' }),
+    now,
+  });
+
+  let bootstrap: Gateway['bootstrap'];
+  if (config.bootstrap_dev_account && (await listAccounts(store.db)).length === 0) {
+    const account = await createAccount(store.db, { name: 'dev', defaultRegion: 'US', balance: 1_000_000_000_000, now: now() });
+    const { token } = await createApiKey(store.db, account.id, '*', now());
+    bootstrap = { accountId: account.id, token };
+  }
+  if (config.dispatch.enabled) await dispatcher.start();
+
+  return {
+    config,
+    log,
+    store,
+    hub,
+    writer,
+    inbox,
+    verify,
+    providers,
+    breakers,
+    dispatcher,
+    now,
+    bootstrap,
+    async close() {
+      await dispatcher.stop();
+      await writer.flush();
+      await store.close();
+    },
+  };
+}
+
+/** The server secret: from config, else generated once into data_dir/secret.key (mode 0600). */
+function loadSecret(config: Config): Buffer {
+  if (config.secret) return Buffer.from(config.secret, 'utf8');
+  const file = join(config.data_dir, 'secret.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+  mkdirSync(config.data_dir, { recursive: true });
+  const s = randomBytes(32);
+  writeFileSync(file, s.toString('hex') + '\n', { mode: 0o600 });
+  return s;
+}

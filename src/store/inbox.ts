@@ -1,0 +1,58 @@
+/** The dev inbox's storage: what the embedded carrier "received". */
+import type { Kysely } from 'kysely';
+import type { Database, InboxEntry } from './schema.ts';
+import type { EventHub } from './events.ts';
+
+export interface InboxRecord {
+  message_id: string;
+  to_number: string;
+  channel: string;
+  text: string;
+  locale: string;
+  encoding: string;
+  segments: number;
+  created_at: number;
+}
+
+export class InboxStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly hub: EventHub,
+  ) {}
+
+  /**
+   * Records a message once: a resend of the same message id (a retry after a crash between the
+   * carrier's accept and our commit) returns the first record, as a carrier honouring an
+   * idempotency key would.
+   */
+  async record(entry: InboxRecord): Promise<{ id: number; duplicate: boolean }> {
+    const existing = await this.db.selectFrom('inbox').select('id').where('message_id', '=', entry.message_id).executeTakeFirst();
+    if (existing) return { id: existing.id, duplicate: true };
+    const row = await this.db.insertInto('inbox').values(entry).returning('id').executeTakeFirstOrThrow();
+    this.hub.emit({ type: 'inbox.new', inboxId: row.id, messageId: entry.message_id });
+    return { id: row.id, duplicate: false };
+  }
+
+  /** Newest first, with the sealed code of the verification the message belongs to (for highlighting). */
+  list(limit = 100, to?: string): Promise<Array<InboxEntry & { code_sealed: string | null }>> {
+    let q = this.db
+      .selectFrom('inbox')
+      .leftJoin('messages', 'messages.id', 'inbox.message_id')
+      .leftJoin('verifications', 'verifications.id', 'messages.verification_id')
+      .selectAll('inbox')
+      .select('verifications.code_sealed')
+      .orderBy('inbox.id', 'desc')
+      .limit(limit);
+    if (to) q = q.where('inbox.to_number', '=', to);
+    return q.execute();
+  }
+
+  get(id: number): Promise<InboxEntry | undefined> {
+    return this.db.selectFrom('inbox').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async clear(): Promise<void> {
+    await this.db.deleteFrom('inbox').execute();
+    this.hub.emit({ type: 'inbox.cleared' });
+  }
+}

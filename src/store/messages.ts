@@ -1,0 +1,176 @@
+/**
+ * The message row is the outbox entry (DESIGN.md). Every status change is one guarded UPDATE
+ * plus one event row, so a message's history is complete and a stale worker cannot overwrite a
+ * newer state. For a row in "sending", next_attempt_at is the lease expiry: one index serves
+ * both "due for a first try" and "worker died mid-send".
+ */
+import type { Kysely } from 'kysely';
+import { canMessageTransition, type MessageStatus } from '../core/status.ts';
+import type { DialectName } from './dialect.ts';
+import type { JobContext } from './writer.ts';
+import type { Database, Message, MessageEvent, NewMessage } from './schema.ts';
+
+type Db = Kysely<Database>;
+
+export const CODE_MARK = '\u0000code\u0000';
+
+export async function insertMessage(ctx: JobContext, row: NewMessage): Promise<void> {
+  await ctx.trx.insertInto('messages').values(row).execute();
+  await ctx.trx
+    .insertInto('message_events')
+    .values({ message_id: row.id, status: row.status, at: row.created_at, provider: null, detail: null })
+    .execute();
+  ctx.emit({ type: 'message.created', messageId: row.id, accountId: row.account_id });
+}
+
+export interface ClaimOptions {
+  limit: number;
+  workerId: string;
+  leaseMs: number;
+  now: number;
+}
+
+/**
+ * One statement claims a batch (graphile-worker's strategy): on PostgreSQL the inner SELECT
+ * takes row locks with SKIP LOCKED so N instances never claim the same row; SQLite has one
+ * writer, so the plain subquery is already exclusive.
+ */
+export async function claimDue(db: Db, dialect: DialectName, o: ClaimOptions): Promise<Message[]> {
+  let due = db
+    .selectFrom('messages')
+    .select('id')
+    .where('status', 'in', ['queued', 'sending'])
+    .where('next_attempt_at', '<=', o.now)
+    .orderBy('next_attempt_at')
+    .limit(o.limit);
+  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+  const rows = await db
+    .updateTable('messages')
+    .set((eb) => ({
+      status: 'sending',
+      locked_by: o.workerId,
+      next_attempt_at: o.now + o.leaseMs,
+      attempts: eb('attempts', '+', 1),
+      updated_at: o.now,
+    }))
+    .where('id', 'in', due)
+    .returningAll()
+    .execute();
+  if (rows.length > 0)
+    await db
+      .insertInto('message_events')
+      .values(rows.map((m) => ({ message_id: m.id, status: 'sending', at: o.now, provider: null, detail: `attempt ${m.attempts}` })))
+      .execute();
+  return rows;
+}
+
+export interface Transition {
+  to: MessageStatus;
+  now: number;
+  /** Only a row still locked by this worker may move (a lease taken over by another is not ours). */
+  lockedBy?: string;
+  provider?: string | null;
+  detail?: string | null;
+  set?: Partial<Omit<Message, 'id' | 'status'>>;
+}
+
+/** Moves a message if the status machine allows it from its current state; false if not. */
+export async function transition(ctx: JobContext, m: Message, t: Transition): Promise<boolean> {
+  if (!canMessageTransition(m.status as MessageStatus, t.to)) return false;
+  let q = ctx.trx
+    .updateTable('messages')
+    .set({ ...t.set, status: t.to, updated_at: t.now })
+    .where('id', '=', m.id)
+    .where('status', '=', m.status);
+  if (t.lockedBy) q = q.where('locked_by', '=', t.lockedBy);
+  const r = await q.executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  await ctx.trx
+    .insertInto('message_events')
+    .values({ message_id: m.id, status: t.to, at: t.now, provider: t.provider ?? null, detail: t.detail ?? null })
+    .execute();
+  ctx.emit({
+    type: 'message.status',
+    messageId: m.id,
+    accountId: m.account_id,
+    verificationId: m.verification_id,
+    status: t.to,
+    at: t.now,
+    errorCode: t.set?.error_code,
+  });
+  return true;
+}
+
+export function getMessageById(db: Db, id: string): Promise<Message | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function getMessage(db: Db, accountId: string, id: string): Promise<Message | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+}
+
+export function findByProviderId(db: Db, provider: string, providerMessageId: string): Promise<Message | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_message_id', '=', providerMessageId)
+    .executeTakeFirst();
+}
+
+export function messageEvents(db: Db, messageId: string): Promise<MessageEvent[]> {
+  return db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
+}
+
+export interface MessageFilter {
+  accountId: string;
+  to?: string;
+  status?: string;
+  since?: number;
+  /** Exclusive upper bound on id: ids are time-ordered, so this pages newest first. */
+  before?: string;
+  limit: number;
+  family?: string;
+  offset?: number;
+}
+
+export function listMessages(db: Db, f: MessageFilter): Promise<Message[]> {
+  let q = db.selectFrom('messages').selectAll().where('account_id', '=', f.accountId);
+  if (f.to) q = q.where('to_number', '=', f.to);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+  if (f.before) q = q.where('id', '<', f.before);
+  if (f.family) q = q.where('family', '=', f.family);
+  q = q.orderBy('id', 'desc').limit(f.limit);
+  if (f.offset) q = q.offset(f.offset);
+  return q.execute();
+}
+
+export async function countMessages(db: Db, accountId: string, family?: string): Promise<number> {
+  let q = db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId);
+  if (family) q = q.where('family', '=', family);
+  const r = await q.executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Embedded mode only (one process owns the file): rows left "sending" by a killed process are due now. */
+export async function releaseOrphanedSends(db: Db, now: number): Promise<number> {
+  const r = await db
+    .updateTable('messages')
+    .set({ next_attempt_at: now, locked_by: null })
+    .where('status', '=', 'sending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** Earliest due time among unfinished rows, so the dispatcher can sleep exactly that long. */
+export async function nextDueAt(db: Db): Promise<number | undefined> {
+  const r = await db
+    .selectFrom('messages')
+    .select('next_attempt_at')
+    .where('status', 'in', ['queued', 'sending'])
+    .orderBy('next_attempt_at')
+    .limit(1)
+    .executeTakeFirst();
+  return r?.next_attempt_at;
+}

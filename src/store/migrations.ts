@@ -1,0 +1,180 @@
+/** Schema migrations, portable through Kysely's schema builder (bigint = INTEGER on SQLite). */
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { DialectName } from './dialect.ts';
+
+type Col = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+
+const m001 = (dialect: DialectName): Migration => ({
+  async up(db: Kysely<any>) {
+    // The one dialect difference in the schema: how an auto-numbered key is spelled.
+    const serialType = dialect === 'postgres' ? 'bigserial' : 'integer';
+    const serial: Col = dialect === 'postgres' ? (c) => c.primaryKey() : (c) => c.primaryKey().autoIncrement();
+
+    await db.schema
+      .createTable('accounts')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('name', 'varchar(200)', (c) => c.notNull())
+      .addColumn('default_region', 'varchar(2)', (c) => c.notNull())
+      .addColumn('balance', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'varchar(8)', (c) => c.notNull())
+      .addColumn('utc_offset_minutes', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('webhook_url', 'text')
+      .addColumn('webhook_secret', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('api_keys')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('family', 'varchar(16)', (c) => c.notNull())
+      .addColumn('hash', 'varchar(64)', (c) => c.notNull().unique())
+      .addColumn('last4', 'varchar(4)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_used_at', 'bigint')
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+
+    await db.schema
+      .createTable('verifications')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('family', 'varchar(16)', (c) => c.notNull())
+      .addColumn('to_number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('channel', 'varchar(8)', (c) => c.notNull())
+      .addColumn('status', 'varchar(24)', (c) => c.notNull())
+      .addColumn('code_hash', 'varchar(64)', (c) => c.notNull())
+      .addColumn('code_sealed', 'text', (c) => c.notNull())
+      .addColumn('locale', 'varchar(16)', (c) => c.notNull())
+      .addColumn('app_name', 'text')
+      .addColumn('template', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('max_attempts', 'integer', (c) => c.notNull())
+      .addColumn('send_count', 'integer', (c) => c.notNull())
+      .addColumn('max_sends', 'integer', (c) => c.notNull())
+      .addColumn('last_sent_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('meta', 'text')
+      .execute();
+    await db.schema
+      .createIndex('verifications_pending_to')
+      .on('verifications')
+      .columns(['account_id', 'to_number', 'status'])
+      .execute();
+
+    await db.schema
+      .createTable('messages')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('verification_id', 'varchar(40)')
+      .addColumn('family', 'varchar(16)', (c) => c.notNull())
+      .addColumn('to_number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('from_number', 'varchar(32)')
+      .addColumn('channel', 'varchar(8)', (c) => c.notNull())
+      .addColumn('locale', 'varchar(16)', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('encoding', 'varchar(8)', (c) => c.notNull())
+      .addColumn('segments', 'integer', (c) => c.notNull())
+      .addColumn('price', 'bigint', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('provider', 'varchar(64)')
+      .addColumn('provider_message_id', 'varchar(128)')
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+      .addColumn('locked_by', 'varchar(40)')
+      .addColumn('deadline_at', 'bigint', (c) => c.notNull())
+      .addColumn('error_code', 'varchar(64)')
+      .addColumn('error_message', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('sent_at', 'bigint')
+      .addColumn('final_at', 'bigint')
+      .addColumn('bill_sec', 'integer')
+      .addColumn('meta', 'text')
+      .execute();
+    // The outbox scan: only unfinished rows are indexed by due time.
+    await db.schema.createIndex('messages_due').on('messages').columns(['status', 'next_attempt_at']).execute();
+    await db.schema
+      .createIndex('messages_receipt')
+      .on('messages')
+      .columns(['provider', 'provider_message_id'])
+      .execute();
+    await db.schema.createIndex('messages_account').on('messages').columns(['account_id', 'id']).execute();
+    await db.schema.createIndex('messages_verification').on('messages').column('verification_id').execute();
+
+    await db.schema
+      .createTable('message_events')
+      .addColumn('id', serialType, serial)
+      .addColumn('message_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('provider', 'varchar(64)')
+      .addColumn('detail', 'text')
+      .execute();
+    await db.schema.createIndex('message_events_message').on('message_events').column('message_id').execute();
+
+    await db.schema
+      .createTable('ledger')
+      .addColumn('id', serialType, serial)
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('amount', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'varchar(32)', (c) => c.notNull())
+      .addColumn('message_id', 'varchar(40)')
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('idempotency')
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('key', 'varchar(255)', (c) => c.notNull())
+      .addColumn('request_hash', 'varchar(64)', (c) => c.notNull())
+      .addColumn('response', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('idempotency_pk', ['account_id', 'key'])
+      .execute();
+
+    await db.schema
+      .createTable('inbox')
+      .addColumn('id', serialType, serial)
+      .addColumn('message_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('to_number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('channel', 'varchar(8)', (c) => c.notNull())
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('locale', 'varchar(16)', (c) => c.notNull())
+      .addColumn('encoding', 'varchar(8)', (c) => c.notNull())
+      .addColumn('segments', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('inbox_message').on('inbox').column('message_id').execute();
+
+    await db.schema
+      .createTable('pending_receipts')
+      .addColumn('provider', 'varchar(64)', (c) => c.notNull())
+      .addColumn('provider_message_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+      .addColumn('error_code', 'varchar(64)')
+      .addColumn('bill_sec', 'integer')
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('pending_receipts_key')
+      .on('pending_receipts')
+      .columns(['provider', 'provider_message_id'])
+      .execute();
+  },
+});
+
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  return { '001_initial': m001(dialect) };
+}
+
+export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+

@@ -1,0 +1,97 @@
+/**
+ * Receipts are matched by (provider, carrier id). One may arrive before its send was recorded
+ * (a fast SMSC answers deliver_sm before we commit submit_sm_resp); it is parked in
+ * pending_receipts and applied when the send is recorded or by the periodic sweep.
+ */
+import type { Kysely } from 'kysely';
+import type { MessageStatus } from '../core/status.ts';
+import type { Receipt } from '../providers/types.ts';
+import { transition } from './messages.ts';
+import type { Database, Message } from './schema.ts';
+import type { JobContext } from './writer.ts';
+
+export type ReceiptResult = 'applied' | 'ignored' | 'parked';
+
+export async function applyReceipt(ctx: JobContext, r: Receipt, now: number): Promise<ReceiptResult> {
+  const m = await ctx.trx
+    .selectFrom('messages')
+    .selectAll()
+    .where('provider', '=', r.provider)
+    .where('provider_message_id', '=', r.providerMessageId)
+    .executeTakeFirst();
+  if (!m) {
+    await ctx.trx
+      .insertInto('pending_receipts')
+      .values({
+        provider: r.provider,
+        provider_message_id: r.providerMessageId,
+        outcome: r.outcome,
+        error_code: r.errorCode ?? null,
+        bill_sec: r.billSec ?? null,
+        at: r.at.getTime(),
+      })
+      .execute();
+    return 'parked';
+  }
+  return (await applyTo(ctx, m, r.outcome, r.errorCode ?? null, r.billSec ?? null, now)) ? 'applied' : 'ignored';
+}
+
+async function applyTo(
+  ctx: JobContext,
+  m: Message,
+  outcome: string,
+  errorCode: string | null,
+  billSec: number | null,
+  now: number,
+): Promise<boolean> {
+  if (outcome === 'enroute') {
+    await ctx.trx
+      .insertInto('message_events')
+      .values({ message_id: m.id, status: m.status, at: now, provider: m.provider, detail: `receipt ${errorCode ?? 'ENROUTE'}` })
+      .execute();
+    return true;
+  }
+  const to: MessageStatus = outcome === 'delivered' ? 'delivered' : 'undelivered';
+  return transition(ctx, m, {
+    to,
+    now,
+    provider: m.provider,
+    detail: errorCode ? `receipt ${errorCode}` : 'receipt',
+    set: { final_at: now, error_code: to === 'delivered' ? null : errorCode ?? 'undelivered', bill_sec: billSec },
+  });
+}
+
+/** Applies parked receipts whose message now carries the carrier id. */
+export async function applyParked(ctx: JobContext, provider: string, providerMessageId: string, now: number): Promise<void> {
+  const parked = await ctx.trx
+    .selectFrom('pending_receipts')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_message_id', '=', providerMessageId)
+    .execute();
+  if (parked.length === 0) return;
+  for (const p of parked) {
+    const m = await ctx.trx
+      .selectFrom('messages')
+      .selectAll()
+      .where('provider', '=', provider)
+      .where('provider_message_id', '=', providerMessageId)
+      .executeTakeFirst();
+    if (m) await applyTo(ctx, m, p.outcome, p.error_code, p.bill_sec, now);
+  }
+  await ctx.trx
+    .deleteFrom('pending_receipts')
+    .where('provider', '=', provider)
+    .where('provider_message_id', '=', providerMessageId)
+    .execute();
+}
+
+/** Parked receipts that may match now (another instance recorded the send), oldest first. */
+export function parkedReceipts(db: Kysely<Database>, limit: number) {
+  return db.selectFrom('pending_receipts').select(['provider', 'provider_message_id', 'at']).orderBy('at').limit(limit).execute();
+}
+
+/** Drops parked receipts nobody claimed (a carrier's receipt for a message we never sent). */
+export async function dropStaleParked(db: Kysely<Database>, olderThan: number): Promise<void> {
+  await db.deleteFrom('pending_receipts').where('at', '<', olderThan).execute();
+}

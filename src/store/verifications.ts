@@ -1,0 +1,120 @@
+/** Verification rows and the idempotency records that point at them. */
+import type { Kysely, Transaction } from 'kysely';
+import type { VerificationStatus } from '../core/status.ts';
+import type { Database, NewVerification, Verification } from './schema.ts';
+import type { JobContext } from './writer.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertVerification(ctx: JobContext, row: NewVerification): Promise<void> {
+  await ctx.trx.insertInto('verifications').values(row).execute();
+}
+
+export function getVerification(db: Db, accountId: string, id: string): Promise<Verification | undefined> {
+  return db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** The newest verification for a number (any status): what a check by number means. */
+export function latestFor(db: Db, accountId: string, to: string): Promise<Verification | undefined> {
+  return db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('to_number', '=', to)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export function pendingFor(db: Db, accountId: string, to: string, now: number): Promise<Verification | undefined> {
+  return db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('to_number', '=', to)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', now)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Counts one guess atomically: only a pending, unexpired row under its cap is incremented, so
+ * 20 concurrent wrong guesses against max 5 count exactly 5, on SQLite or PostgreSQL.
+ */
+export function countAttempt(db: Db, id: string, now: number) {
+  return db
+    .updateTable('verifications')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', now)
+    .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
+    .returning(['attempts', 'max_attempts', 'code_hash'])
+    .executeTakeFirst();
+}
+
+export async function setVerificationStatus(
+  ctx: JobContext,
+  v: Pick<Verification, 'id' | 'account_id'>,
+  from: VerificationStatus,
+  to: VerificationStatus,
+  now: number,
+): Promise<boolean> {
+  const r = await ctx.trx
+    .updateTable('verifications')
+    .set({ status: to, updated_at: now })
+    .where('id', '=', v.id)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  const changed = Number(r.numUpdatedRows) === 1;
+  if (changed) ctx.emit({ type: 'verification.status', verificationId: v.id, accountId: v.account_id, status: to, at: now });
+  return changed;
+}
+
+/** Records a resend if the cooldown has passed and the cap allows; false otherwise. */
+export async function recordResend(trx: Db, v: Verification, now: number, cooldownMs: number): Promise<boolean> {
+  const r = await trx
+    .updateTable('verifications')
+    .set((eb) => ({ send_count: eb('send_count', '+', 1), last_sent_at: now, updated_at: now }))
+    .where('id', '=', v.id)
+    .where('status', '=', 'pending')
+    .where('send_count', '<', v.max_sends)
+    .where('last_sent_at', '<=', now - cooldownMs)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Marks pending rows past their expiry (for status accuracy and webhooks); returns how many. */
+export async function expireDue(db: Kysely<Database>, now: number, limit = 500): Promise<Verification[]> {
+  return db
+    .updateTable('verifications')
+    .set({ status: 'expired', updated_at: now })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('verifications').select('id').where('status', '=', 'pending').where('expires_at', '<=', now).limit(limit),
+    )
+    .returningAll()
+    .execute();
+}
+
+export function getIdempotent(db: Db, accountId: string, key: string) {
+  return db
+    .selectFrom('idempotency')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+}
+
+export async function putIdempotent(
+  trx: Db,
+  row: { account_id: string; key: string; request_hash: string; response: string; created_at: number },
+): Promise<void> {
+  await trx.insertInto('idempotency').values(row).execute();
+}

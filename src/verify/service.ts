@@ -1,0 +1,412 @@
+/**
+ * The send path, top-down (DESIGN.md): normalize number → make or reuse code → render → price →
+ * ONE transaction (via the group-commit writer): charge + verification + message (the outbox
+ * row). And the check path: one conditional UPDATE counts the guess, then a constant-time compare.
+ */
+import { createHash } from 'node:crypto';
+import { codeMatches, generateCode, hashCode, openCode, sealCode } from '../core/code.ts';
+import { analyzeText } from '../core/encoding.ts';
+import { newId } from '../core/ids.ts';
+import { normalizePhone } from '../core/phone.ts';
+import { priceFor } from '../core/pricing.ts';
+import type { VerificationStatus } from '../core/status.ts';
+import { isLocale, type Locale, renderSms, templateProblem, voiceScript } from '../core/templates.ts';
+import type { Config } from '../config.ts';
+import { debit } from '../store/accounts.ts';
+import type { DialectName } from '../store/dialect.ts';
+import { insertMessage } from '../store/messages.ts';
+import type { Account, Database, Message, Verification } from '../store/schema.ts';
+import * as V from '../store/verifications.ts';
+import type { GroupWriter, JobContext } from '../store/writer.ts';
+import type { Kysely } from 'kysely';
+import { maskCode } from './codemask.ts';
+import { notFound, notPending, VerifyError } from './errors.ts';
+
+export type Channel = 'sms' | 'voice';
+
+export interface VerifyDeps {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  writer: GroupWriter;
+  config: Config;
+  /** HMAC key for code hashes and AES key for sealed codes, both derived from the server secret. */
+  keys: { hash: Buffer; seal: Buffer };
+  now: () => number;
+}
+
+export interface SendRequest {
+  account: Account;
+  /** Which API family made the request ('native' | 'tingting' | 'bitel'). */
+  family: string;
+  to: string;
+  channel: Channel;
+  locale?: string;
+  codeLength?: number;
+  /** Caller-supplied code (4–10 of [0-9A-Za-z] natively; families may validate their own rule). */
+  code?: string;
+  appName?: string;
+  templateId?: string;
+  template?: string;
+  ttlSeconds?: number;
+  /** Region for national-format numbers; defaults to the account's. */
+  defaultRegion?: string;
+  from?: string;
+  /** A family's own rendering of the message for this code (TingTing's caller text, Bitel's fixed template). */
+  render?: (code: string) => string;
+  voice?: { voiceId?: string; repeat?: number };
+  meta?: Record<string, unknown>;
+  idempotency?: { key: string; body: unknown };
+}
+
+export interface SendResult {
+  verification: Verification;
+  message: Message;
+  /** The plain code, for families whose API echoes it; never logged or stored in the clear. */
+  code: string;
+  replayed: boolean;
+}
+
+export interface CheckResult {
+  verification: Verification;
+  valid: boolean;
+  attemptsLeft: number;
+}
+
+type Refusal = { refusal: VerifyError };
+type Stored = { verification: Verification; message: Message };
+
+export class VerifyService {
+  constructor(private readonly d: VerifyDeps) {}
+
+  async send(req: SendRequest): Promise<SendResult> {
+    const { config } = this.d;
+    const now = this.d.now();
+    const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, req.channel);
+    const locale = this.locale(req.locale);
+    const template = this.template(req, locale);
+    const ttlMs = (req.ttlSeconds ?? config.verify.ttl_seconds) * 1000;
+    const fresh = req.code ?? generateCode(req.codeLength ?? config.verify.code_length);
+    const requestHash = req.idempotency ? hashRequest(req.idempotency.body) : '';
+
+    const outcome = await this.d.writer.run(async (ctx): Promise<Stored | Refusal | { replay: string }> => {
+      const { trx } = ctx;
+      if (req.idempotency) {
+        const prior = await V.getIdempotent(trx, req.account.id, req.idempotency.key);
+        if (prior) {
+          if (prior.request_hash !== requestHash)
+            return {
+              refusal: new VerifyError(
+                'idempotency_key_reused',
+                422,
+                'this Idempotency-Key was used with a different request body; use a new key for a new request',
+                'Idempotency-Key',
+              ),
+            };
+          return { replay: prior.response };
+        }
+      }
+      const pending = await V.pendingFor(trx, req.account.id, e164, now);
+      let verification: Verification;
+      let code: string;
+      if (pending && (req.code === undefined || codeMatches(this.d.keys.hash, pending.id, req.code, pending.code_hash))) {
+        const refusal = this.resendRefusal(pending, now);
+        if (refusal) return { refusal };
+        code = openCode(this.d.keys.seal, pending.code_sealed);
+        verification = { ...pending, send_count: pending.send_count + 1, last_sent_at: now, updated_at: now, channel: req.channel };
+      } else {
+        // A different caller-supplied code replaces the pending verification rather than mixing two codes.
+        if (pending) await V.setVerificationStatus(ctx, pending, 'pending', 'canceled', now);
+        code = fresh;
+        verification = this.newVerification(req, e164, locale, template, code, now, ttlMs);
+      }
+      const text = this.render(req, locale, template, code, Math.round((verification.expires_at - now) / 60000));
+      const info = req.channel === 'sms' ? analyzeText(text) : { encoding: 'ucs2' as const, segments: 1 };
+      const price = priceFor(config.prices, e164, req.channel, info.segments);
+      if (price === undefined)
+        return {
+          refusal: new VerifyError(
+            'unsupported_destination',
+            400,
+            `no ${req.channel} price is configured for ${e164}; add a price rule for its prefix`,
+            'to',
+          ),
+        };
+      if (!(await debit(trx, req.account.id, price))) return { refusal: insufficient(price) };
+      if (verification.send_count === 1) await V.insertVerification(ctx, verification);
+      else if (!(await V.recordResend(trx, pending!, now, config.verify.resend_cooldown_seconds * 1000)))
+        throw this.resendRefusal(pending!, now) ?? new VerifyError('resend_conflict', 409, 'a concurrent resend won; retry', 'to');
+      const message = this.newMessage(
+        { accountId: req.account.id, family: req.family, from: req.from, channel: req.channel, verificationId: verification.id, to: e164, locale: verification.locale, meta: req.voice ? { voice: req.voice } : undefined },
+        maskCode(text, code),
+        info,
+        price,
+        now,
+      );
+      await insertMessage(ctx, message);
+      await trx
+        .insertInto('ledger')
+        .values({ account_id: req.account.id, amount: -price, reason: 'message', message_id: message.id, at: now })
+        .execute();
+      const stored: Stored = { verification, message };
+      if (req.idempotency)
+        await V.putIdempotent(trx, {
+          account_id: req.account.id,
+          key: req.idempotency.key,
+          request_hash: requestHash,
+          response: JSON.stringify(stored),
+          created_at: now,
+        });
+      return stored;
+    });
+
+    if ('refusal' in outcome) throw outcome.refusal;
+    if ('replay' in outcome) {
+      const stored = JSON.parse(outcome.replay) as Stored;
+      return { ...stored, code: openCode(this.d.keys.seal, stored.verification.code_sealed), replayed: true };
+    }
+    return { ...outcome, code: openCode(this.d.keys.seal, outcome.verification.code_sealed), replayed: false };
+  }
+
+  /** A plain message with no code (Bitel's sms/single): same pricing, outbox and receipts. */
+  async sendText(req: {
+    account: Account;
+    family: string;
+    to: string;
+    text: string;
+    channel?: Channel;
+    from?: string;
+    locale?: string;
+    defaultRegion?: string;
+    meta?: Record<string, unknown>;
+  }): Promise<Message> {
+    const now = this.d.now();
+    const channel = req.channel ?? 'sms';
+    const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, channel);
+    const info = channel === 'sms' ? analyzeText(req.text) : { encoding: 'ucs2' as const, segments: 1 };
+    const price = priceFor(this.d.config.prices, e164, channel, info.segments);
+    if (price === undefined)
+      throw new VerifyError('unsupported_destination', 400, `no ${channel} price is configured for ${e164}; add a price rule for its prefix`, 'to');
+    const message = this.newMessage(
+      { accountId: req.account.id, family: req.family, from: req.from, channel, verificationId: null, to: e164, locale: req.locale ?? 'en', meta: req.meta },
+      req.text,
+      info,
+      price,
+      now,
+    );
+    const ok = await this.d.writer.run(async (ctx) => {
+      if (!(await debit(ctx.trx, req.account.id, price))) return false;
+      await insertMessage(ctx, message);
+      await ctx.trx.insertInto('ledger').values({ account_id: req.account.id, amount: -price, reason: 'message', message_id: message.id, at: now }).execute();
+      return true;
+    });
+    if (!ok) throw insufficient(price);
+    return message;
+  }
+
+  async check(account: Account, input: { id?: string; to?: string; code: string; defaultRegion?: string }): Promise<CheckResult> {
+    const now = this.d.now();
+    let v: Verification | undefined;
+    if (input.id) {
+      v = await V.getVerification(this.d.db, account.id, input.id);
+      if (!v) throw notFound('verification', input.id);
+    } else {
+      const e164 = this.normalize(input.to ?? '', input.defaultRegion ?? account.default_region, 'voice');
+      v = await V.latestFor(this.d.db, account.id, e164);
+      if (!v) throw new VerifyError('verification_not_found', 404, `no verification was sent to ${e164}; send one first`, 'to');
+    }
+    const found = v;
+    if (found.status !== 'pending') throw notPending(found.id, found.status);
+
+    const result = await this.d.writer.run(async (ctx): Promise<CheckResult | Refusal> => {
+      const counted = await V.countAttempt(ctx.trx, found.id, now);
+      if (!counted) {
+        const cur = (await V.getVerification(ctx.trx, account.id, found.id))!;
+        let status = cur.status as VerificationStatus;
+        if (status === 'pending' && cur.expires_at <= now) {
+          await V.setVerificationStatus(ctx, cur, 'pending', 'expired', now);
+          status = 'expired';
+        } else if (status === 'pending') {
+          await V.setVerificationStatus(ctx, cur, 'pending', 'max_attempts_reached', now);
+          status = 'max_attempts_reached';
+        }
+        return { refusal: notPending(cur.id, status) };
+      }
+      const attemptsLeft = counted.max_attempts - counted.attempts;
+      const valid = codeMatches(this.d.keys.hash, found.id, input.code, counted.code_hash);
+      let status: VerificationStatus = 'pending';
+      if (valid) {
+        if (!(await V.setVerificationStatus(ctx, found, 'pending', 'approved', now)))
+          return { refusal: notPending(found.id, 'approved') };
+        status = 'approved';
+        await cancelQueued(ctx, found.id, now);
+      } else if (attemptsLeft === 0) {
+        await V.setVerificationStatus(ctx, found, 'pending', 'max_attempts_reached', now);
+        status = 'max_attempts_reached';
+      }
+      return {
+        verification: { ...found, status, attempts: counted.attempts, updated_at: now },
+        valid,
+        attemptsLeft,
+      };
+    });
+    if ('refusal' in result) throw result.refusal;
+    return result;
+  }
+
+  async cancel(account: Account, id: string): Promise<Verification> {
+    const now = this.d.now();
+    const v = await V.getVerification(this.d.db, account.id, id);
+    if (!v) throw notFound('verification', id);
+    const ok = await this.d.writer.run(async (ctx) => {
+      if (!(await V.setVerificationStatus(ctx, v, 'pending', 'canceled', now))) return false;
+      await cancelQueued(ctx, v.id, now);
+      return true;
+    });
+    if (!ok) throw notPending(id, (await V.getVerification(this.d.db, account.id, id))!.status);
+    return { ...v, status: 'canceled', updated_at: now };
+  }
+
+  /** A verification as it is now; a pending one past its expiry reads as expired. */
+  async get(account: Account, id: string): Promise<Verification> {
+    const v = await V.getVerification(this.d.db, account.id, id);
+    if (!v) throw notFound('verification', id);
+    if (v.status === 'pending' && v.expires_at <= this.d.now()) return { ...v, status: 'expired' };
+    return v;
+  }
+
+  /** The plain code of a verification, for vendor APIs that list it back to their caller. */
+  revealCode(v: Pick<Verification, 'code_sealed'>): string {
+    return openCode(this.d.keys.seal, v.code_sealed);
+  }
+
+  normalize(input: string, region: string, channel: Channel): string {
+    const r = normalizePhone(input, region, { allowFixedLine: channel === 'voice' });
+    if (!r.ok) throw new VerifyError('invalid_phone_number', 400, r.message, 'to');
+    return r.e164;
+  }
+
+  private locale(input: string | undefined): Locale {
+    const l = input ?? this.d.config.verify.default_locale;
+    const base = l.toLowerCase().split(/[-_]/)[0];
+    if (!isLocale(base))
+      throw new VerifyError('invalid_locale', 400, `locale "${l}" is not supported; use one of en, fa, ne, ar, hi, es, fr, de, ru, tr`, 'locale');
+    return base;
+  }
+
+  private template(req: SendRequest, locale: Locale): string | undefined {
+    if (req.templateId !== undefined) {
+      const t = this.d.config.templates[req.templateId];
+      if (!t) throw new VerifyError('template_not_found', 400, `no template "${req.templateId}"; define it under "templates" in the config`, 'template_id');
+      return t[locale] ?? t.en ?? Object.values(t)[0];
+    }
+    if (req.template !== undefined) {
+      const problem = templateProblem(req.template);
+      if (problem) throw new VerifyError('invalid_template', 400, problem, 'template');
+    }
+    return req.template;
+  }
+
+  private render(req: SendRequest, locale: Locale, template: string | undefined, code: string, minutes: number): string {
+    if (req.render) return req.render(code);
+    if (req.channel === 'voice') return voiceScript({ locale, code, appName: req.appName, repeat: req.voice?.repeat });
+    return renderSms({ locale, code, appName: req.appName, minutes, template });
+  }
+
+  private resendRefusal(v: Verification, now: number): VerifyError | undefined {
+    if (v.send_count >= v.max_sends)
+      return new VerifyError('max_sends_reached', 429, `verification ${v.id} was sent ${v.send_count} times, the most allowed; wait until it expires (${new Date(v.expires_at).toISOString()})`, 'to', Math.ceil((v.expires_at - now) / 1000));
+    const wait = v.last_sent_at + this.d.config.verify.resend_cooldown_seconds * 1000 - now;
+    if (wait > 0)
+      return new VerifyError('resend_cooldown', 429, `a code was sent to this number ${Math.round((now - v.last_sent_at) / 1000)} s ago; retry after ${Math.ceil(wait / 1000)} s`, 'to', Math.ceil(wait / 1000));
+    return undefined;
+  }
+
+  private newVerification(req: SendRequest, to: string, locale: Locale, template: string | undefined, code: string, now: number, ttlMs: number): Verification {
+    const id = newId();
+    const { verify } = this.d.config;
+    return {
+      id,
+      account_id: req.account.id,
+      family: req.family,
+      to_number: to,
+      channel: req.channel,
+      status: 'pending',
+      code_hash: hashCode(this.d.keys.hash, id, code),
+      code_sealed: sealCode(this.d.keys.seal, code),
+      locale,
+      app_name: req.appName ?? null,
+      template: template ?? null,
+      attempts: 0,
+      max_attempts: verify.max_attempts,
+      send_count: 1,
+      max_sends: verify.max_sends,
+      last_sent_at: now,
+      expires_at: now + ttlMs,
+      created_at: now,
+      updated_at: now,
+      meta: req.meta ? JSON.stringify(req.meta) : null,
+    };
+  }
+
+  private newMessage(
+    m: { accountId: string; family: string; from?: string; channel: Channel; verificationId: string | null; to: string; locale: string; meta?: Record<string, unknown> },
+    body: string,
+    info: { encoding: string; segments: number },
+    price: number,
+    now: number,
+  ): Message {
+    return {
+      id: newId(),
+      account_id: m.accountId,
+      verification_id: m.verificationId,
+      family: m.family,
+      to_number: m.to,
+      from_number: m.from ?? null,
+      channel: m.channel,
+      locale: m.locale,
+      body,
+      encoding: info.encoding,
+      segments: info.segments,
+      price,
+      status: 'queued',
+      provider: null,
+      provider_message_id: null,
+      attempts: 0,
+      next_attempt_at: now,
+      locked_by: null,
+      deadline_at: now + this.d.config.dispatch.deadline_seconds * 1000,
+      error_code: null,
+      error_message: null,
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+      final_at: null,
+      bill_sec: null,
+      meta: m.meta ? JSON.stringify(m.meta) : null,
+    };
+  }
+}
+
+function insufficient(price: number): VerifyError {
+  return new VerifyError('insufficient_balance', 402, `the balance does not cover this message (${price} micro-units); top up the account`, undefined);
+}
+
+function hashRequest(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+}
+
+/** A code that is approved or canceled needs no more sends: drop the queued ones and refund them. */
+async function cancelQueued(ctx: JobContext, verificationId: string, now: number): Promise<void> {
+  const rows = await ctx.trx
+    .updateTable('messages')
+    .set({ status: 'canceled', updated_at: now, final_at: now })
+    .where('verification_id', '=', verificationId)
+    .where('status', '=', 'queued')
+    .returning(['id', 'account_id', 'price'])
+    .execute();
+  for (const r of rows) {
+    await ctx.trx.updateTable('accounts').set((eb) => ({ balance: eb('balance', '+', r.price) })).where('id', '=', r.account_id).execute();
+    await ctx.trx.insertInto('ledger').values({ account_id: r.account_id, amount: r.price, reason: 'refund', message_id: r.id, at: now }).execute();
+    await ctx.trx.insertInto('message_events').values({ message_id: r.id, status: 'canceled', at: now, provider: null, detail: 'verification closed' }).execute();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `node --import tsx tools/smsc/cli.ts --port 2775 --password secret …` (and `otpgate smsc`):
+ * run the SMSC simulator until interrupted. `smscCommand()` is the same command for a parent
+ * commander program.
+ */
+import { pathToFileURL } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startSmsc, type SmscOptions } from './server.ts';
+
+const int = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+const outcome = (value: string, previous: Record<string, string> | undefined): Record<string, string> => {
+  const m = /^(\d+)=([A-Z]+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected SUFFIX=STAT, e.g. 0=UNDELIV');
+  return { ...(previous ?? {}), [m[1]]: m[2] };
+};
+
+export function smscCommand(name = 'smsc'): Command {
+  return new Command(name)
+    .description('run the SMPP v3.4 SMSC simulator (receipts, throttling, link drops, bind refusal)')
+    .option('--port <n>', 'TCP port (0 = any free port)', int, 2775)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--system-id <id>', 'system_id clients must bind with', 'otpgate')
+    .option('--password <pw>', 'password clients must bind with', 'secret')
+    .option('--receipt-delay <ms>', 'delay before each delivery receipt', int, 0)
+    .option('--outcome <suffix=STAT>', 'receipt stat for destinations ending in suffix (repeatable; default 0=UNDELIV 9=REJECTD)', outcome)
+    .option('--throttle-every <n>', 'answer every Nth submit_sm with ESME_RTHROTTLED (0 = never)', int, 0)
+    .option('--drop-after <n>', 'cut the connection at every Nth submit_sm (0 = never)', int, 0)
+    .option('--response-delay <ms>', 'delay before each submit_sm_resp', int, 0)
+    .addOption(new Option('--id-format <f>', 'message id format').choices(['hex', 'decimal']).default('hex'))
+    .addOption(new Option('--receipt-id-format <f>', 'id format in the receipt text (default: --id-format)').choices(['hex', 'decimal']))
+    .addOption(new Option('--receipt-format <f>', 'receipt as text, TLVs or both').choices(['text', 'tlv', 'both']).default('both'))
+    .option('--verbose', 'print every received message')
+    .action(async (o) => {
+      const opts: SmscOptions = {
+        port: o.port, host: o.host, system_id: o.systemId, password: o.password, receipt_delay_ms: o.receiptDelay,
+        outcomes: o.outcome, throttle_every: o.throttleEvery, drop_after: o.dropAfter, response_delay_ms: o.responseDelay,
+        id_format: o.idFormat, receipt_id_format: o.receiptIdFormat, receipt_format: o.receiptFormat,
+        max_messages: o.verbose ? 100_000 : 1000,
+      };
+      const smsc = await startSmsc(opts);
+      console.log(`SMSC simulator listening on ${o.host}:${smsc.port} (system_id "${o.systemId}", password "${o.password}")`);
+      let shown = 0;
+      const ticker = setInterval(() => {
+        if (o.verbose)
+          for (const m of smsc.messages.slice(Math.min(shown, smsc.messages.length)))
+            console.log(`${m.id} ${m.from} → ${m.to} [${m.parts} part${m.parts > 1 ? 's' : ''}, dc ${m.data_coding}] ${m.text}`);
+        shown = smsc.messages.length;
+      }, 500);
+      const stop = async () => {
+        clearInterval(ticker);
+        const st = smsc.stats();
+        await smsc.close();
+        console.log(`SMSC simulator stopped: ${st.accepted} accepted, ${st.receipts_sent} receipts sent`);
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await smscCommand().parseAsync(process.argv);
+}
