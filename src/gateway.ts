@@ -20,6 +20,7 @@ import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
 import { GroupWriter } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
+import { Webhooks, webhookOptions } from './webhooks/index.ts';
 
 export interface GatewayOptions {
   log?: Logger;
@@ -38,6 +39,7 @@ export interface Gateway {
   providers: Map<string, Provider>;
   breakers: CircuitBreakers;
   dispatcher: Dispatcher;
+  webhooks: Webhooks;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -52,6 +54,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   await migrate(store.db, store.dialect);
   const hub = new EventHub();
   const writer = new GroupWriter(store.db, hub, config.store.group_commit_max);
+  const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: webhookOptions(config), log: log.child({ component: 'webhooks' }), now });
+  // Each status change writes its webhook rows in its own transaction (no change without its webhook).
+  writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);
   const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
   const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
@@ -79,6 +84,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     bootstrap = { accountId: account.id, token };
   }
   if (config.dispatch.enabled) await dispatcher.start();
+  webhooks.start();
 
   return {
     config,
@@ -91,11 +97,13 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     providers,
     breakers,
     dispatcher,
+    webhooks,
     now,
     bootstrap,
     async close() {
       await dispatcher.stop();
       await writer.flush();
+      await webhooks.stop();
       await store.close();
     },
   };

@@ -98,9 +98,8 @@ export class Dispatcher {
       for (const p of await parkedReceipts(this.d.db, 100))
         await this.d.writer.run((ctx) => applyParked(ctx, p.provider, p.provider_message_id, now));
       await dropStaleParked(this.d.db, now - 3_600_000);
-      const expired = await expireDue(this.d.db, now);
-      for (const v of expired)
-        this.d.hub.emit({ type: 'verification.status', verificationId: v.id, accountId: v.account_id, status: 'expired', at: now });
+      // Through the writer: the events reach the hub after commit and the webhook outbox within it.
+      await this.d.writer.run((ctx) => expireDue(ctx, now));
     } catch (err) {
       this.d.log.error({ err }, 'dispatcher housekeeping failed');
     }
@@ -114,14 +113,18 @@ export class Dispatcher {
         const room = this.d.config.concurrency - this.inflight;
         if (room <= 0 || this.stopped) break;
         const now = this.d.now();
-        const rows = await this.d.writer.run(({ trx }) =>
-          claimDue(trx, this.d.dialect, {
+        const rows = await this.d.writer.run(async ({ trx, emit }) => {
+          const claimed = await claimDue(trx, this.d.dialect, {
             limit: Math.min(room, this.d.config.batch),
             workerId: this.workerId,
             leaseMs: this.d.config.lease_ms,
             now,
-          }),
-        );
+          });
+          // A claim moves rows to "sending": announced like every other status change (webhooks, live views).
+          for (const m of claimed)
+            emit({ type: 'message.status', messageId: m.id, accountId: m.account_id, verificationId: m.verification_id, status: 'sending', at: now });
+          return claimed;
+        });
         this.stats.claimed += rows.length;
         if (rows.length === 0) break;
         const codes = await this.codesFor(rows);
@@ -210,6 +213,7 @@ export class Dispatcher {
       from: m.from_number ?? undefined,
       channel: m.channel as 'sms' | 'voice',
       text: code === undefined ? m.body : unmaskCode(m.body, code),
+      code,
       encoding: m.encoding as 'gsm7' | 'ucs2',
       segments: m.segments,
       locale: m.locale,

@@ -12,6 +12,7 @@ import { healthRoutes } from './health.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
 import { nativeRoutes } from './native/routes.ts';
+import { webhookRoutes } from './native/webhook.ts';
 import { familyPlugins } from './families.ts';
 
 export interface AppOptions {
@@ -22,6 +23,8 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   const app = Fastify({
     loggerInstance: (opts.logger === false ? gw.log.child({}, { level: 'silent' }) : gw.log) as FastifyBaseLogger,
     bodyLimit: 1_048_576,
+    // Vendor paths end in '/' (Django style); clients call them with and without it.
+    routerOptions: { ignoreTrailingSlash: true },
     // Strict types: "6" is not a code_length. Families that accept strings (TingTing) say so in their schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -44,6 +47,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   app.decorate('auth', auth);
   await app.register(healthRoutes, { gw });
   await app.register(nativeRoutes, { gw, auth });
+  await app.register(webhookRoutes, { gw, auth });
   for (const family of familyPlugins()) await app.register(family, { gw, auth });
   if (gw.config.dev_inbox.enabled) await app.register(inboxRoutes, { gw });
   await app.register(hookRoutes, { gw });

@@ -29,7 +29,7 @@ export function describeError(err: FastifyError | Error): DescribedError {
   if (err instanceof VerifyError)
     return { status: err.status, code: err.code, message: err.message, field: err.field, retryAfter: err.retryAfter };
   const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
-  if (fe.validation && fe.validation.length > 0) return describeValidation(fe.validation[0], fe.validationContext ?? 'body');
+  if (fe.validation && fe.validation.length > 0) return describeValidation(fe.validation[0], fe.validationContext ?? 'body', fe.validation);
   const status = fe.statusCode ?? 500;
   if (status === 415)
     return { status, code: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' };
@@ -42,7 +42,7 @@ export function describeError(err: FastifyError | Error): DescribedError {
   return { status: 500, code: 'internal_error', message: 'an internal error occurred; it was logged, retry later' };
 }
 
-export function describeValidation(e: AjvError, where: string): DescribedError {
+export function describeValidation(e: AjvError, where: string, all: AjvError[] = [e]): DescribedError {
   const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
   const field = e.keyword === 'required' ? [path, e.params.missingProperty].filter(Boolean).join('.') : path || where;
   const name = field || where;
@@ -61,9 +61,12 @@ export function describeValidation(e: AjvError, where: string): DescribedError {
     case 'enum':
       message = `${name} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
       break;
-    case 'const':
-      message = `${name} must be ${JSON.stringify(p.allowedValue)}`;
+    case 'const': {
+      // A union of literals (channel, status) fails on every branch: name them all, not just the first.
+      const allowed = all.filter((x) => x.keyword === 'const' && x.instancePath === e.instancePath).map((x) => JSON.stringify(x.params.allowedValue));
+      message = allowed.length > 1 ? `${name} must be one of ${allowed.join(', ')}` : `${name} must be ${JSON.stringify(p.allowedValue)}`;
       break;
+    }
     case 'minLength':
     case 'maxLength':
       message = `${name} must be ${e.keyword === 'minLength' ? 'at least' : 'at most'} ${p.limit} characters long`;

@@ -83,7 +83,7 @@ class BitelProvider implements Provider {
     } else {
       // Bitel's OTP call reads digits with its own recorded voice: it takes the code, not the script.
       path = '/voice/otp';
-      body = { phoneNumber, text: findCode(this.name, msg.text, this.codePattern).code, repeatCount: String(msg.voice?.repeat ?? this.config.repeat_count ?? 2) };
+      body = { phoneNumber, text: findCode(this.name, msg.text, this.codePattern, msg.code).code, repeatCount: String(msg.voice?.repeat ?? this.config.repeat_count ?? 2) };
       const voiceId = msg.voice?.voiceId ?? this.config.voice_id;
       if (voiceId) body.voiceId = voiceId;
     }

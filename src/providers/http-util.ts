@@ -189,16 +189,23 @@ export function nationalNumber(provider: string, e164: string, country: string, 
   return trunkPrefix + p.nationalNumber;
 }
 
-const DEFAULT_CODE_PATTERN = /(?<!\d)\d(?: ?\d){3,9}(?!\d)/g;
+// A contiguous run ("123456") or single digits spaced for TTS ("1 2 3 4 5 6"), never "123456 10".
+const DEFAULT_CODE_PATTERN = /(?<!\d)(?:\d{4,10}|\d(?: \d){3,9})(?!\d)/g;
 
 /**
  * The OTP inside a rendered SMS text or voice script ("… is 123456." or "… is 1 2 3 4 5 6."),
  * for vendors whose API takes the code apart from the text (Kavenegar lookup, TingTing, Bitel voice).
- * By default the longest run of 4–10 digits (single spaces allowed between them) wins, so an app
+ * By default the longest run of 4–10 digits (contiguous, or spaced one by one) wins, so an app
  * name like "Shop 2024" does not shadow a 6-digit code; `pattern` (config `code_pattern`) takes its
  * first match, or that match's first capture group. Spaces are removed from the returned code.
  */
-export function findCode(provider: string, text: string, pattern?: RegExp): { code: string; match: string } {
+export function findCode(provider: string, text: string, pattern?: RegExp, known?: string): { code: string; match: string } {
+  // The dispatcher passes the code it filled in; searching the text is the fallback.
+  if (known && !pattern) {
+    const spaced = Array.from(known).join(' ');
+    const hit = text.includes(known) ? known : text.includes(spaced) ? spaced : undefined;
+    if (hit) return { code: known, match: hit };
+  }
   let match: string | undefined;
   if (pattern) {
     const m = pattern.exec(text);

@@ -128,7 +128,7 @@ class HttpProvider implements Provider {
         case 'from': return msg.from ?? this.config.from ?? '';
         case 'locale': return msg.locale;
         case 'encoding': return msg.encoding;
-        default: return findCode(this.name, msg.text, this.codePattern).code; // 'code'
+        default: return findCode(this.name, msg.text, this.codePattern, msg.code).code; // 'code'
       }
     };
     return (p) => cache.get(p) ?? (cache.set(p, compute(p)), cache.get(p)!);

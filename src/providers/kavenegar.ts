@@ -72,7 +72,7 @@ class KavenegarProvider implements Provider {
       form.set('message', msg.text);
     } else if (this.config.template) {
       method = 'verify/lookup';
-      form.set('token', findCode(this.name, msg.text, this.codePattern).code);
+      form.set('token', findCode(this.name, msg.text, this.codePattern, msg.code).code);
       form.set('template', this.config.template);
     } else {
       method = 'sms/send';

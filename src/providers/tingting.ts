@@ -64,7 +64,7 @@ class TingtingProvider implements Provider {
   async send(msg: OutboundMessage): Promise<SendResult> {
     if (!this.channels.includes(msg.channel)) throw unsupportedChannel(this.name, msg.channel, this.channels);
     const number = nationalNumber(this.name, msg.to, 'NP');
-    const { code, match } = findCode(this.name, msg.text, this.codePattern);
+    const { code, match } = findCode(this.name, msg.text, this.codePattern, msg.code);
     const body: Record<string, string> = {
       number,
       message: msg.text.split(match).join('{otp}'),

@@ -24,6 +24,8 @@ export interface OutboundMessage {
   segments: number;
   /** BCP-47-ish language of the text, e.g. "en", "fa", "ne". Voice providers pick a TTS voice from it. */
   locale: string;
+  /** The OTP inside `text`, for vendors whose API takes it apart (Kavenegar lookup, TingTing, Bitel voice). */
+  code?: string;
   /** 1 for the first try, 2 for the first retry, … */
   attempt: number;
   /** Voice options (voice only). */

@@ -28,6 +28,7 @@ export async function createAccount(db: Db, input: NewAccountInput): Promise<Acc
     utc_offset_minutes: input.utcOffsetMinutes ?? 0,
     webhook_url: null,
     webhook_secret: null,
+    webhook_format: 'native',
     created_at: input.now,
   };
   await db.insertInto('accounts').values(row).execute();

@@ -1,5 +1,5 @@
 /** Schema migrations, portable through Kysely's schema builder (bigint = INTEGER on SQLite). */
-import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { DialectName } from './dialect.ts';
 
 type Col = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
@@ -166,8 +166,53 @@ const m001 = (dialect: DialectName): Migration => ({
   },
 });
 
+/** Signed webhooks: the account's body format and the delivery outbox (src/webhooks/). */
+const m002 = (dialect: DialectName): Migration => ({
+  async up(db: Kysely<any>) {
+    const serialType = dialect === 'postgres' ? 'bigserial' : 'integer';
+    const serial: Col = dialect === 'postgres' ? (c) => c.primaryKey() : (c) => c.primaryKey().autoIncrement();
+    await db.schema
+      .alterTable('accounts')
+      .addColumn('webhook_format', 'varchar(16)', (c) => c.notNull().defaultTo('native'))
+      .execute();
+    await db.schema
+      .createTable('webhook_outbox')
+      .addColumn('id', serialType, serial)
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('event', 'varchar(32)', (c) => c.notNull())
+      .addColumn('subject_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('status', 'varchar(24)', (c) => c.notNull())
+      .addColumn('format', 'varchar(16)', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+      .addColumn('state', 'varchar(12)', (c) => c.notNull())
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('delivered_at', 'bigint')
+      .execute();
+    // Partial indexes: only pending rows are scanned, so delivered history costs the claim nothing.
+    // The claim: pending rows by due time.
+    await db.schema
+      .createIndex('webhook_outbox_due')
+      .on('webhook_outbox')
+      .column('next_attempt_at')
+      .where(sql.ref('state'), '=', 'pending')
+      .execute();
+    // In order per subject: "is there an older pending row of this subject?"
+    await db.schema
+      .createIndex('webhook_outbox_subject')
+      .on('webhook_outbox')
+      .columns(['subject_id', 'id'])
+      .where(sql.ref('state'), '=', 'pending')
+      .execute();
+    await db.schema.createIndex('webhook_outbox_account').on('webhook_outbox').columns(['account_id', 'state']).execute();
+  },
+});
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': m001(dialect) };
+  return { '001_initial': m001(dialect), '002_webhooks': m002(dialect) };
 }
 
 export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<string[]> {

@@ -15,6 +15,8 @@ export interface AccountsTable {
   utc_offset_minutes: number;
   webhook_url: string | null;
   webhook_secret: string | null;
+  /** Body shape of this account's webhooks: 'native' | 'bitel'. */
+  webhook_format: string;
   created_at: number;
 }
 
@@ -134,6 +136,30 @@ export interface PendingReceiptsTable {
   at: number;
 }
 
+/** One webhook to deliver: written in the transaction of the status change it reports. */
+export interface WebhookOutboxTable {
+  id: Generated<number>;
+  account_id: string;
+  /** 'message.status' | 'verification.status' */
+  event: string;
+  /** The message or verification id: deliveries of one subject go out in id order. */
+  subject_id: string;
+  status: string;
+  /** 'native' | 'bitel': how the worker turns payload into the body. */
+  format: string;
+  /** JSON built at enqueue time (the native body lacks only its delivery id). */
+  payload: string;
+  url: string;
+  attempts: number;
+  /** Due time; while a delivery is in flight, its lease expiry. */
+  next_attempt_at: number;
+  /** 'pending' | 'delivered' | 'dead' */
+  state: string;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -144,6 +170,7 @@ export interface Database {
   idempotency: IdempotencyTable;
   inbox: InboxTable;
   pending_receipts: PendingReceiptsTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -155,3 +182,5 @@ export type NewMessage = Insertable<MessagesTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type InboxEntry = Selectable<InboxTable>;
+export type WebhookDelivery = Selectable<WebhookOutboxTable>;
+export type NewWebhookDelivery = Insertable<WebhookOutboxTable>;

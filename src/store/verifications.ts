@@ -91,9 +91,12 @@ export async function recordResend(trx: Db, v: Verification, now: number, cooldo
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Marks pending rows past their expiry (for status accuracy and webhooks); returns how many. */
-export async function expireDue(db: Kysely<Database>, now: number, limit = 500): Promise<Verification[]> {
-  return db
+/**
+ * Marks pending rows past their expiry (for status accuracy and webhooks) and emits their
+ * verification.status events; run it through the writer so the webhook outbox sees them.
+ */
+export async function expireDue(ctx: JobContext, now: number, limit = 500): Promise<Verification[]> {
+  const rows = await ctx.trx
     .updateTable('verifications')
     .set({ status: 'expired', updated_at: now })
     .where('id', 'in', (eb) =>
@@ -101,6 +104,8 @@ export async function expireDue(db: Kysely<Database>, now: number, limit = 500):
     )
     .returningAll()
     .execute();
+  for (const v of rows) ctx.emit({ type: 'verification.status', verificationId: v.id, accountId: v.account_id, status: 'expired', at: now });
+  return rows;
 }
 
 export function getIdempotent(db: Db, accountId: string, key: string) {

@@ -6,7 +6,10 @@
  * A job must be safe to run twice: if any job in a batch throws, the batch rolls back and every
  * job is re-run alone, so one bad request never fails its neighbours. Jobs that refuse (low
  * balance, cooldown) return a value instead of throwing, so the common refusals stay batched.
- * Events a job emits are delivered only after its transaction commits.
+ * Events a job emits are delivered only after its transaction commits. An optional
+ * `beforeCommit` hook sees a batch's events inside the same transaction, after its jobs ran (the
+ * webhook outbox writes its rows there, so a status change and its webhook commit together); if
+ * the hook throws, the batch rolls back like a failed job.
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.ts';
@@ -18,6 +21,8 @@ export interface JobContext {
 }
 
 export type Job<T> = (ctx: JobContext) => Promise<T>;
+
+export type BeforeCommit = (trx: Transaction<Database>, events: readonly StoreEvent[]) => Promise<void>;
 
 interface Pending {
   job: Job<unknown>;
@@ -31,6 +36,8 @@ export class GroupWriter {
   private scheduled = false;
   /** Batches committed and jobs run, for the bench and metrics. */
   readonly stats = { batches: 0, jobs: 0, fallbacks: 0 };
+  /** Runs in each batch's transaction after its jobs, with the events they emitted (when there are any). */
+  beforeCommit?: BeforeCommit;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -70,6 +77,7 @@ export class GroupWriter {
         const ctx: JobContext = { trx, emit: (e) => events.push(e) };
         const out: unknown[] = [];
         for (const p of batch) out.push(await p.job(ctx));
+        if (this.beforeCommit && events.length > 0) await this.beforeCommit(trx, events);
         return out;
       });
       this.stats.batches++;

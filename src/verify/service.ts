@@ -108,14 +108,17 @@ export class VerifyService {
       const pending = await V.pendingFor(trx, req.account.id, e164, now);
       let verification: Verification;
       let code: string;
+      let replaced: Verification | undefined;
       if (pending && (req.code === undefined || codeMatches(this.d.keys.hash, pending.id, req.code, pending.code_hash))) {
         const refusal = this.resendRefusal(pending, now);
         if (refusal) return { refusal };
         code = openCode(this.d.keys.seal, pending.code_sealed);
         verification = { ...pending, send_count: pending.send_count + 1, last_sent_at: now, updated_at: now, channel: req.channel };
       } else {
-        // A different caller-supplied code replaces the pending verification rather than mixing two codes.
-        if (pending) await V.setVerificationStatus(ctx, pending, 'pending', 'canceled', now);
+        // A different caller-supplied code replaces the pending verification rather than mixing two
+        // codes; the replaced one is canceled only once this send is sure to go (after the charge),
+        // since a refusal (402, unsupported destination) must leave everything as it was.
+        replaced = pending;
         code = fresh;
         verification = this.newVerification(req, e164, locale, template, code, now, ttlMs);
       }
@@ -132,6 +135,7 @@ export class VerifyService {
           ),
         };
       if (!(await debit(trx, req.account.id, price))) return { refusal: insufficient(price) };
+      if (replaced && (await V.setVerificationStatus(ctx, replaced, 'pending', 'canceled', now))) await cancelQueued(ctx, replaced.id, now);
       if (verification.send_count === 1) await V.insertVerification(ctx, verification);
       else if (!(await V.recordResend(trx, pending!, now, config.verify.resend_cooldown_seconds * 1000)))
         throw this.resendRefusal(pending!, now) ?? new VerifyError('resend_conflict', 409, 'a concurrent resend won; retry', 'to');
@@ -391,8 +395,19 @@ function insufficient(price: number): VerifyError {
   return new VerifyError('insufficient_balance', 402, `the balance does not cover this message (${price} micro-units); top up the account`, undefined);
 }
 
+/** Keys sorted at every level: the same JSON object sent with its fields in another order is the same request. */
 function hashRequest(body: unknown): string {
-  return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+  return createHash('sha256').update(canonicalJson(body ?? null)).digest('hex');
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
 }
 
 /** A code that is approved or canceled needs no more sends: drop the queued ones and refund them. */

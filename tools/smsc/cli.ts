@@ -27,9 +27,10 @@ export function smscCommand(name = 'smsc'): Command {
     .option('--system-id <id>', 'system_id clients must bind with', 'otpgate')
     .option('--password <pw>', 'password clients must bind with', 'secret')
     .option('--receipt-delay <ms>', 'delay before each delivery receipt', int, 0)
-    .option('--outcome <suffix=STAT>', 'receipt stat for destinations ending in suffix (repeatable; default 0=UNDELIV 9=REJECTD)', outcome)
+    .option('--outcome <suffix=STAT>', 'receipt stat for destinations ending in suffix (repeatable; replaces the default 0=UNDELIV 9=REJECTD)', outcome)
     .option('--throttle-every <n>', 'answer every Nth submit_sm with ESME_RTHROTTLED (0 = never)', int, 0)
     .option('--drop-after <n>', 'cut the connection at every Nth submit_sm (0 = never)', int, 0)
+    .option('--invalid-prefix <digits>', 'answer ESME_RINVDSTADR for destinations starting with these digits (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--response-delay <ms>', 'delay before each submit_sm_resp', int, 0)
     .addOption(new Option('--id-format <f>', 'message id format').choices(['hex', 'decimal']).default('hex'))
     .addOption(new Option('--receipt-id-format <f>', 'id format in the receipt text (default: --id-format)').choices(['hex', 'decimal']))
@@ -38,7 +39,7 @@ export function smscCommand(name = 'smsc'): Command {
     .action(async (o) => {
       const opts: SmscOptions = {
         port: o.port, host: o.host, system_id: o.systemId, password: o.password, receipt_delay_ms: o.receiptDelay,
-        outcomes: o.outcome, throttle_every: o.throttleEvery, drop_after: o.dropAfter, response_delay_ms: o.responseDelay,
+        outcomes: o.outcome, throttle_every: o.throttleEvery, drop_after: o.dropAfter, response_delay_ms: o.responseDelay, invalid_prefixes: o.invalidPrefix,
         id_format: o.idFormat, receipt_id_format: o.receiptIdFormat, receipt_format: o.receiptFormat,
         max_messages: o.verbose ? 100_000 : 1000,
       };

@@ -91,10 +91,11 @@ const BINDS: Record<string, Conn['role']> = {
 };
 
 export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
-  const o = {
-    host: '127.0.0.1', system_id: 'otpgate', password: 'secret', receipt_delay_ms: 0, outcomes: { '0': 'UNDELIV', '9': 'REJECTD' },
-    throttle_every: 0, drop_after: 0, response_delay_ms: 0, id_format: 'hex' as const, receipt_format: 'both' as const, max_messages: 100_000, invalid_prefixes: [] as string[],
-    ...opts,
+  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as SmscOptions;
+  const o: Required<Omit<SmscOptions, 'receipt_id_format'>> & SmscOptions = {
+    port: 0, host: '127.0.0.1', system_id: 'otpgate', password: 'secret', receipt_delay_ms: 0, outcomes: { '0': 'UNDELIV', '9': 'REJECTD' },
+    throttle_every: 0, drop_after: 0, response_delay_ms: 0, id_format: 'hex', receipt_format: 'both', max_messages: 100_000, invalid_prefixes: [],
+    ...given,
   };
   const receiptIdFormat = o.receipt_id_format ?? o.id_format;
   const conns = new Set<Conn>();
@@ -115,7 +116,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
   const statFor = (to: string): string => {
     let best = '';
     for (const suffix of Object.keys(o.outcomes)) if (to.endsWith(suffix) && suffix.length > best.length) best = suffix;
-    return best ? o.outcomes[best as keyof typeof o.outcomes] : 'DELIVRD';
+    return best ? o.outcomes[best] : 'DELIVRD';
   };
 
   const queueReceipt = (c: Conn, p: Pdu, n: number, text: string) => {
@@ -208,10 +209,10 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 0, o.host, () => resolve());
+    server.listen(o.port, o.host, () => resolve());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : Number(o.port);
+  const port = typeof address === 'object' && address ? address.port : o.port;
 
   return {
     port,

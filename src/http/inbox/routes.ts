@@ -39,6 +39,11 @@ export async function inboxRoutes(app: FastifyInstance, opts: { gw: Gateway }): 
         querystring: Type.Object({ to: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
         response: { 200: Type.Object({ data: Type.Array(InboxItem) }) },
       },
+      // A query string has only strings and the app validates without coercion: "?limit=200" is the number 200.
+      preValidation: async (req) => {
+        const q = req.query as Record<string, unknown>;
+        if (typeof q.limit === 'string' && /^[0-9]{1,9}$/.test(q.limit)) q.limit = Number(q.limit);
+      },
     },
     async (req) => {
       const to = req.query.to ? gw.verify.normalize(req.query.to, 'US', 'voice') : undefined;

@@ -122,6 +122,11 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         querystring: S.MessageListQuery,
         response: { 200: Type.Object({ data: Type.Array(S.MessageOut), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
       },
+      // A query string has only strings and the app validates without coercion: "?limit=3" is the number 3.
+      preValidation: async (req) => {
+        const q = req.query as Record<string, unknown>;
+        if (typeof q.limit === 'string' && /^[0-9]{1,9}$/.test(q.limit)) q.limit = Number(q.limit);
+      },
     },
     async (req) => {
       const { account } = principal(req);

@@ -20,7 +20,9 @@ export const SendBody = Type.Object(
     locale: Type.Optional(Type.String({ minLength: 2, maxLength: 16 })),
     code_length: Type.Optional(Type.Integer({ minimum: 4, maximum: 10 })),
     code: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z]{4,10}$', description: 'caller-supplied code, 4–10 of [0-9A-Za-z]' })),
-    app_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    // No control characters (NUL is the stored body's code marker, and breaks C-string SMSCs) and
+    // no lone surrogates (they cannot be encoded in UCS-2 and arrive as garbage).
+    app_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\p{Cc}\\p{Cs}]+$', description: 'shown in the message; printable text' })),
     template_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
   },

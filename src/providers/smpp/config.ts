@@ -43,7 +43,11 @@ export interface SmppConfig {
   long_messages?: 'udh' | 'payload';
   /** registered_delivery; default 1 (receipt on final outcome). */
   registered_delivery?: number;
-  /** How many sent messages are remembered for receipt id matching, and for how long. Default 200000 / 72 h. */
+  /**
+   * How many sent messages are remembered for receipt matching (radix translation, multipart
+   * mapping; ~170 bytes each), and for how long. Default 100000 / 72 h. A receipt for a forgotten
+   * id is still reported, with the id as the carrier wrote it.
+   */
   receipt_memory?: number;
   receipt_memory_ms?: number;
 }
@@ -104,7 +108,7 @@ export function resolveConfig(name: string, raw: SmppConfig): ResolvedSmppConfig
     dest_npi: int('dest_npi', 1, 0, 18),
     long_messages: oneOf('long_messages', ['udh', 'payload'] as const),
     registered_delivery: int('registered_delivery', 1, 0, 31),
-    receipt_memory: int('receipt_memory', 200_000, 100, 10_000_000),
+    receipt_memory: int('receipt_memory', 100_000, 100, 10_000_000),
     receipt_memory_ms: int('receipt_memory_ms', 72 * 3600_000, 1000, 30 * 24 * 3600_000),
   };
   if (cfg.reconnect_max_ms < cfg.reconnect_min_ms)

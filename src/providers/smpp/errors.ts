@@ -83,8 +83,14 @@ export function linkError(code: 'link_down' | 'timeout' | 'no_bind' | 'busy' | '
   return new ProviderError(code, detail, true);
 }
 
+/** "SMPP bind refused by host:port: invalid password (0x0000000E); check providers.<name>.password" */
+export function bindRefusedLine(peer: string, status: number, configName: string): string {
+  const hex = '0x' + (status >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  return `SMPP bind refused by ${peer}: ${statusName(status)} (${hex}); check providers.${configName}.${bindFixField(status)}`;
+}
+
 /** Which config field a bind refusal points at, for the log line's "check …" hint. */
-export function bindFixField(status: number): string {
+function bindFixField(status: number): string {
   switch (status) {
     case Status.RINVPASWD:
       return 'password';

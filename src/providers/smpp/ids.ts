@@ -10,45 +10,60 @@
  * pair) is held for `holdMs`, then emitted with the id as received.
  */
 export interface SentMessage {
-  /** The id send() resolved with. */
+  /** The id send() resolved with (the first part's). */
   primary: string;
+  /** The other parts' ids, for a multipart message. */
+  more?: string[];
   /** A final receipt was reported; later ones (other parts, repeats) are ignored. */
   final: boolean;
-  keys: string[];
   at: number;
 }
 
 const HEX = /^[0-9a-f]+$/i;
 const DEC = /^[0-9]+$/;
 
-/** Keys a submit_sm_resp id is stored under: exact, and its value read as hex and/or decimal. */
+/**
+ * Keys an id is stored under: its value as hex ("h" + upper-case digits, no leading zeros)
+ * and, when it is all digits, as decimal ("d" + digits); an id that is neither is kept exact.
+ */
 function storeKeys(id: string): string[] {
-  const keys = ['x:' + id];
-  if (id.length <= 40 && HEX.test(id)) keys.push('h:' + BigInt('0x' + id).toString());
-  if (id.length <= 40 && DEC.test(id)) keys.push('d:' + BigInt(id).toString());
+  const keys: string[] = [];
+  if (HEX.test(id)) keys.push('h' + (id.replace(/^0+/, '').toUpperCase() || '0'));
+  if (DEC.test(id)) keys.push('d' + (id.replace(/^0+/, '') || '0'));
+  if (keys.length === 0) keys.push('x' + id);
   return keys;
 }
 
-/** Keys to try for a receipt id, most specific first: exact, same radix, then the other radix. */
+/** Keys to try for a receipt id: same radix first (case, leading zeros), then the other radix. */
 function lookupKeys(id: string): string[] {
-  const keys = ['x:' + id];
+  const keys = storeKeys(id);
   if (id.length > 40) return keys;
-  if (DEC.test(id)) {
-    const v = BigInt(id).toString();
-    keys.push('d:' + v, 'h:' + v);
-  }
-  if (HEX.test(id)) {
-    const v = BigInt('0x' + id).toString();
-    keys.push('h:' + v, 'd:' + v);
-  }
+  if (DEC.test(id)) keys.push('h' + BigInt(id).toString(16).toUpperCase());
+  if (HEX.test(id)) keys.push('d' + BigInt('0x' + id).toString(10));
   return keys;
 }
+
+interface Held<P> {
+  id: string;
+  payload: P;
+  until: number;
+  /** Matched to a message since (and already handed out by add()). */
+  done: boolean;
+  seq: number;
+}
+
+/** At most this many receipts wait for their id; beyond it the oldest are released early. */
+const MAX_HELD = 10_000;
 
 export class IdIndex<P> {
   private readonly byKey = new Map<string, SentMessage>();
   private readonly order: SentMessage[] = [];
   private head = 0;
-  private held: Array<{ id: string; payload: P; until: number }> = [];
+  /** Receipts waiting for their id, in arrival order, and indexed by every key they could match. */
+  private held: Array<Held<P>> = [];
+  private heldHead = 0;
+  private readonly heldByKey = new Map<string, Array<Held<P>>>();
+  private heldSeq = 0;
 
   constructor(
     private readonly max: number,
@@ -67,21 +82,18 @@ export class IdIndex<P> {
    */
   add(partIds: string[]): { message: SentMessage; held: P[] } {
     this.evict();
-    const message: SentMessage = { primary: partIds[0], final: false, keys: [], at: this.now() };
-    for (const id of partIds) for (const key of storeKeys(id)) {
-      message.keys.push(key);
-      this.byKey.set(key, message);
-    }
+    const message: SentMessage = { primary: partIds[0], final: false, at: this.now() };
+    if (partIds.length > 1) message.more = partIds.slice(1);
+    for (const id of partIds) for (const key of storeKeys(id)) this.byKey.set(key, message);
     this.order.push(message);
-    const held: P[] = [];
-    if (this.held.length > 0) {
-      this.held = this.held.filter((h) => {
-        if (this.lookup(h.id) !== message) return true;
-        held.push(h.payload);
-        return false;
-      });
-    }
-    return { message, held };
+    const matched: Array<Held<P>> = [];
+    if (this.heldByKey.size > 0)
+      for (const id of partIds)
+        for (const key of storeKeys(id)) {
+          for (const h of this.heldByKey.get(key) ?? []) if (!h.done && this.lookup(h.id) === message) (h.done = true), matched.push(h);
+        }
+    matched.sort((a, b) => a.seq - b.seq);
+    return { message, held: matched.map((h) => h.payload) };
   }
 
   lookup(id: string): SentMessage | undefined {
@@ -94,30 +106,48 @@ export class IdIndex<P> {
 
   /** Hold a receipt whose id is unknown; `expired()` hands it back once holdMs passed. */
   hold(id: string, payload: P): void {
-    if (this.held.length >= 10_000) this.held.shift();
-    this.held.push({ id, payload, until: this.now() + this.holdMs });
+    const h: Held<P> = { id, payload, until: this.now() + this.holdMs, done: false, seq: this.heldSeq++ };
+    this.held.push(h);
+    for (const key of lookupKeys(id)) {
+      const list = this.heldByKey.get(key);
+      if (list) list.push(h);
+      else this.heldByKey.set(key, [h]);
+    }
   }
 
-  /** Held receipts whose wait is over (removed from the hold). */
-  expired(): P[] {
+  /** Held receipts whose wait is over (or that overflow MAX_HELD), removed from the hold. */
+  expired(all = false): P[] {
     const t = this.now();
     const out: P[] = [];
-    while (this.held.length > 0 && this.held[0].until <= t) out.push(this.held.shift()!.payload);
+    while (this.heldHead < this.held.length) {
+      const h = this.held[this.heldHead];
+      if (!all && h.until > t && this.held.length - this.heldHead <= MAX_HELD) break;
+      this.heldHead++;
+      if (!h.done) out.push(h.payload);
+      for (const key of lookupKeys(h.id)) {
+        const rest = this.heldByKey.get(key)?.filter((x) => x !== h);
+        if (rest?.length) this.heldByKey.set(key, rest);
+        else this.heldByKey.delete(key);
+      }
+    }
+    if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
+      this.held = this.held.slice(this.heldHead);
+      this.heldHead = 0;
+    }
     return out;
   }
 
   /** Everything still held (for shutdown). */
   drainHeld(): P[] {
-    const out = this.held.map((h) => h.payload);
-    this.held = [];
-    return out;
+    return this.expired(true);
   }
 
   private evict(): void {
     const oldest = this.now() - this.ttlMs;
     while (this.head < this.order.length && (this.size >= this.max || this.order[this.head].at < oldest)) {
       const m = this.order[this.head++];
-      for (const key of m.keys) if (this.byKey.get(key) === m) this.byKey.delete(key);
+      for (const id of [m.primary, ...(m.more ?? [])])
+        for (const key of storeKeys(id)) if (this.byKey.get(key) === m) this.byKey.delete(key);
     }
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order.splice(0, this.head);

@@ -93,7 +93,15 @@ export class SmppProvider implements Provider {
       destination_addr: destination,
       registered_delivery: this.config.registered_delivery,
     };
-    const partIds = await Promise.all(encoded.parts.map((part) => session.submit({ ...base, ...part })));
+    const abort = { aborted: false };
+    const partIds = await Promise.all(
+      encoded.parts.map((part) =>
+        session.submit({ ...base, ...part }, abort).catch((err: unknown) => {
+          abort.aborted = true;
+          throw err;
+        }),
+      ),
+    );
     const { message, held } = this.ids.add(partIds);
     for (const r of held) this.emitFor(message, r);
     return { providerMessageId: message.primary };

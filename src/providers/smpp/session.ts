@@ -7,18 +7,13 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../../core/backoff.ts';
 import type { ProviderError } from '../types.ts';
 import type { ResolvedSmppConfig } from './config.ts';
-import { bindFixField, isThrottle, linkError, statusName, submitError } from './errors.ts';
+import { bindRefusedLine, isThrottle, linkError, submitError } from './errors.ts';
+import { Inflight } from './inflight.ts';
 import { pdu, smpp, Status, type Pdu, type SmppSessionLike } from './lib.ts';
 import { RateMeter, Window } from './window.ts';
 
 export type Role = 'transceiver' | 'transmitter' | 'receiver';
 export type SessionState = 'down' | 'connecting' | 'binding' | 'bound' | 'stopped';
-
-interface Pending {
-  resolve(resp: Pdu): void;
-  reject(err: ProviderError): void;
-  timer: NodeJS.Timeout;
-}
 
 export interface SessionHooks {
   /** A deliver_sm / data_sm arrived (already answered). */
@@ -42,7 +37,7 @@ export class Session {
   lastError: string | null = null;
   reconnects = 0;
   private conn: SmppSessionLike | undefined;
-  private readonly inflight = new Map<number, Pending>();
+  private readonly inflight: Inflight;
   private failures = 0;
   private throttleStreak = 0;
   private closeReason: string | undefined;
@@ -59,6 +54,7 @@ export class Session {
     private readonly hooks: SessionHooks,
   ) {
     this.window = new Window(cfg.window, cfg.throughput);
+    this.inflight = new Inflight(`${cfg.host}:${cfg.port}`, (message) => this.noteError(message));
   }
 
   get peer(): string {
@@ -66,7 +62,7 @@ export class Session {
   }
 
   get canSubmit(): boolean {
-    return this.role !== 'receiver' && this.state === 'bound';
+    return this.role !== 'receiver' && this.state === 'bound' && this.conn?.socket.writable === true;
   }
 
   /** Load for picking the least busy bind. */
@@ -94,17 +90,38 @@ export class Session {
     });
   }
 
-  /** Submit one submit_sm through the window; resolves with the SMSC's message_id. */
-  async submit(fields: Record<string, unknown>): Promise<string> {
+  /**
+   * Submit one submit_sm through the window; resolves with the SMSC's message_id. `abort`
+   * (checked once a slot is granted) stops the remaining parts of a message whose part failed.
+   */
+  async submit(fields: Record<string, unknown>, abort?: { aborted: boolean }): Promise<string> {
     const timeout = this.cfg.response_timeout_ms;
-    await this.window.acquire(timeout, () => linkError('busy', `SMPP bind ${this.index} of ${this.peer}: window stayed full for ${timeout} ms`));
+    const deadline = Date.now() + timeout;
     let resp: Pdu;
-    try {
+    for (;;) {
+      await this.window.acquire(Math.max(1, deadline - Date.now()), () =>
+        this.state === 'bound'
+          ? linkError('busy', `SMPP bind ${this.index} to ${this.peer}: window stayed full for ${timeout} ms`)
+          : linkError('link_down', `SMPP bind ${this.index} to ${this.peer} is down (${this.lastError ?? this.state}) and did not come back within ${timeout} ms`),
+      );
       const conn = this.conn;
-      if (!conn || this.state !== 'bound') throw linkError('link_down', `SMPP link to ${this.peer} went down before the submit_sm was sent`);
-      resp = await this.request(conn, pdu('submit_sm', fields));
-    } finally {
-      this.window.release();
+      if (abort?.aborted) {
+        this.window.release();
+        throw linkError('link_down', 'another part of this message failed; not sending the rest');
+      }
+      if (!conn || !this.canSubmit) {
+        // The link died under us before this PDU left: wait for the rebind instead of failing.
+        this.window.release();
+        this.window.setOpen(false);
+        if (conn) this.kill(conn, 'socket no longer writable');
+        continue;
+      }
+      try {
+        resp = await this.request(conn, pdu('submit_sm', fields));
+      } finally {
+        this.window.release();
+      }
+      break;
     }
     const status = resp.command_status;
     if (status !== Status.ROK) {
@@ -146,6 +163,7 @@ export class Session {
         if (resp.command_status !== Status.ROK) return this.bindRefused(conn, resp.command_status);
         this.failures = 0;
         this.setState('bound');
+        this.window.setOpen(true);
         this.log.info({ bind: this.index, role: this.role }, `SMPP bound to ${this.peer} as ${this.role} (bind ${this.index})`);
         this.enquireTimer = setInterval(() => this.enquire(conn), this.cfg.enquire_link_ms);
       },
@@ -154,10 +172,9 @@ export class Session {
   }
 
   private bindRefused(conn: SmppSessionLike, status: number): void {
-    const hex = '0x' + status.toString(16).toUpperCase().padStart(8, '0');
-    const line = `SMPP bind refused by ${this.peer}: ${statusName(status)} (${hex}); check providers.${this.configName}.${bindFixField(status)}`;
+    const line = bindRefusedLine(this.peer, status, this.configName);
     this.noteError(line);
-    this.log.error({ bind: this.index, command_status: hex }, line);
+    this.log.error({ bind: this.index, command_status: status }, line);
     this.closeReason = 'bind refused';
     conn.destroy();
   }
@@ -174,34 +191,12 @@ export class Session {
     );
   }
 
-  /** Send a request PDU and await its response (any command_status); rejects on timeout or drop. */
   private request(conn: SmppSessionLike, req: Pdu, timeoutMs = this.cfg.response_timeout_ms): Promise<Pdu> {
-    return new Promise((resolve, reject) => {
-      let sent = false;
-      try {
-        sent = conn.send(req);
-      } catch (err) {
-        return reject(linkError('link_down', `could not encode ${req.command}: ${(err as Error).message}`));
-      }
-      if (!sent) return reject(linkError('link_down', `SMPP link to ${this.peer} is closed; ${req.command} not sent`));
-      const seq = req.sequence_number;
-      const timer = setTimeout(() => {
-        this.inflight.delete(seq);
-        this.noteError(`no ${req.command}_resp within ${timeoutMs} ms`);
-        reject(linkError('timeout', `SMPP ${this.peer} did not answer ${req.command} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.inflight.set(seq, { resolve, reject, timer });
-    });
+    return this.inflight.request(conn, req, timeoutMs);
   }
 
   private onPdu(conn: SmppSessionLike, p: Pdu): void {
-    if (p.isResponse()) {
-      const pending = this.inflight.get(p.sequence_number);
-      if (!pending) return; // late answer after its timeout
-      this.inflight.delete(p.sequence_number);
-      clearTimeout(pending.timer);
-      return pending.resolve(p);
-    }
+    if (p.isResponse()) return void this.inflight.settle(p); // false: a late answer after its timeout
     switch (p.command) {
       case 'enquire_link':
         conn.send(p.response());
@@ -234,13 +229,10 @@ export class Session {
     this.stopKeepAlive();
     const wasBound = this.state === 'bound';
     const reason = this.closeReason ?? 'closed by peer';
-    const err = () => linkError(this.state === 'stopped' ? 'stopped' : 'link_down', `SMPP link to ${this.peer} closed (${reason}) with the PDU in flight`);
-    for (const [seq, pending] of this.inflight) {
-      clearTimeout(pending.timer);
-      this.inflight.delete(seq);
-      pending.reject(err());
-    }
-    this.window.failAll(err);
+    this.inflight.failAll(() =>
+      linkError(this.state === 'stopped' ? 'stopped' : 'link_down', `SMPP link to ${this.peer} closed (${reason}) with the PDU in flight`),
+    );
+    this.window.setOpen(false);
     if (this.state === 'stopped') return;
     this.setState('down');
     const delay = backoffDelay(++this.failures, { baseMs: this.cfg.reconnect_min_ms, maxMs: this.cfg.reconnect_max_ms, factor: 2, jitter: 0.2 });

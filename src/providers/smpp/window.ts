@@ -18,6 +18,7 @@ export class Window {
   private nextAt = 0;
   private pausedUntil = 0;
   private wake: NodeJS.Timeout | undefined;
+  private isOpen = false;
 
   constructor(
     readonly capacity: number,
@@ -52,6 +53,12 @@ export class Window {
     this.pump();
   }
 
+  /** Open when bound, closed while the link is down. */
+  setOpen(open: boolean): void {
+    this.isOpen = open;
+    this.pump();
+  }
+
   /** Stop handing out slots for `ms` (the SMSC said slow down). */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
@@ -75,7 +82,7 @@ export class Window {
       clearTimeout(this.wake);
       this.wake = undefined;
     }
-    while (this.waiters.length > 0 && this.inUse < this.capacity) {
+    while (this.isOpen && this.waiters.length > 0 && this.inUse < this.capacity) {
       const now = Date.now();
       const at = Math.max(this.pausedUntil, this.nextAt);
       if (at > now) {

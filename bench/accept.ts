@@ -1,0 +1,79 @@
+/**
+ * npm run bench:accept — otpgate's accept and check paths against a bare Fastify POST→JSON server,
+ * both on one core (taskset), loaded by autocannon from this process (-c 50, 10 s, 3 rounds).
+ * Prints req/s, p50/p99 and the ratios; then otpgate's latency at half of bare's rate.
+ * BENCH_SECONDS and BENCH_ROUNDS shorten it.
+ */
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { hasTaskset, startBare, startOtpgate } from './servers.ts';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const connections = 50;
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(url: string, path: string, body: (i: number) => unknown, headers: Record<string, string>, rate?: number): Promise<Figures> {
+  let i = 0;
+  const r = await autocannon({
+    url: url + path,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(body(i++)) }) }],
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+}
+
+async function best(run: () => Promise<Figures>): Promise<Figures[]> {
+  const out: Figures[] = [];
+  for (let k = 0; k < rounds; k++) out.push(await run());
+  return out;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = (f: Figures[]) => ({ rps: median(f.map((x) => x.rps)), p50: median(f.map((x) => x.p50)), p99: median(f.map((x) => x.p99)), non2xx: f.reduce((s, x) => s + x.non2xx, 0) });
+const fmt = (name: string, s: ReturnType<typeof summary>) =>
+  `${name.padEnd(28)} ${s.rps.toFixed(0).padStart(7)} req/s   p50 ${String(s.p50).padStart(3)} ms   p99 ${String(s.p99).padStart(3)} ms   non-2xx ${s.non2xx}`;
+
+// Nepal mobiles 98400xxxxx…: a distinct number per request, so no resend cooldown interferes.
+let n = 0;
+const sendBody = () => ({ to: `+977984${String(n++).padStart(7, '0')}`, channel: 'sms' });
+
+console.log(`bench:accept  ${rounds} rounds × ${seconds} s, -c ${connections}, server pinned to one core: ${hasTaskset ? 'yes (taskset -c 0)' : 'no (taskset missing)'}`);
+
+const bare = await startBare();
+const bareAccept = summary(await best(() => load(bare.url, '/v1/verifications', sendBody, {})));
+const bareCheck = summary(await best(() => load(bare.url, '/v1/verifications/check', () => ({ id: 'x', code: '000000' }), {})));
+await bare.stop();
+
+const og = await startOtpgate({ prices: [{ prefix: '', channel: 'sms', price: 1 }, { prefix: '', channel: 'voice', price: 1 }] });
+const auth = { authorization: `Bearer ${og.key}` };
+const accept = summary(await best(() => load(og.url, '/v1/verifications', sendBody, auth)));
+const db = new Database(join(og.dataDir, 'otpgate.db'), { readonly: true });
+const ids = db.prepare('select id from verifications').pluck().all() as string[];
+const delivered = db.prepare("select count(*) from messages where status = 'delivered'").pluck().get() as number;
+db.close();
+// Wrong codes, round-robin: each verification takes at most a few guesses of its 5.
+const check = summary(await best(() => load(og.url, '/v1/verifications/check', (i) => ({ id: ids[i % ids.length], code: '000000' }), auth)));
+const half = summary([await load(og.url, '/v1/verifications', sendBody, auth, Math.round(bareAccept.rps / 2))]);
+await og.stop();
+
+console.log(fmt('bare POST→JSON (send)', bareAccept));
+console.log(fmt('otpgate POST /v1/verifications', accept));
+console.log(fmt('bare POST→JSON (check)', bareCheck));
+console.log(fmt('otpgate check', check));
+console.log(fmt(`otpgate send @ ${Math.round(bareAccept.rps / 2)}/s`, half));
+console.log(`ratio accept  otpgate/bare = ${(accept.rps / bareAccept.rps).toFixed(2)}  (goal ≥ 0.50)`);
+console.log(`ratio check   otpgate/bare = ${(check.rps / bareCheck.rps).toFixed(2)}  (goal ≥ 0.50)`);
+console.log(`p99 at half of bare's rate = ${half.p99} ms (goal ≤ 10 ms); verifications checked from: ${ids.length}; delivered by the dev inbox during the send rounds: ${delivered}`);

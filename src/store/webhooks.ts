@@ -1,0 +1,131 @@
+/**
+ * The webhook outbox. Rows are inserted in the transaction of the status change they report
+ * (GroupWriter.beforeCommit), so a change and its webhook commit together or not at all; the
+ * worker (src/webhooks/worker.ts) claims, delivers and records them here.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { DialectName } from './dialect.ts';
+import type { Account, Database, NewWebhookDelivery, WebhookDelivery } from './schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface AccountWebhook {
+  url: string;
+  secret: string;
+  format: string;
+}
+
+/** The accounts (full rows) among `ids`; the hot path caches them, so this runs once per TTL. */
+export function accountsByIds(db: Db, ids: readonly string[]): Promise<Account[]> {
+  return db.selectFrom('accounts').selectAll().where('id', 'in', ids).execute();
+}
+
+/**
+ * Sets (or with null removes) an account's webhook. Pending deliveries follow: to the new URL
+ * (a receiver that moved gets its backlog), or, when removed, they are given up as dead.
+ */
+export async function setAccountWebhook(db: Kysely<Database>, accountId: string, hook: AccountWebhook | null, now: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('accounts')
+      .set(hook ? { webhook_url: hook.url, webhook_secret: hook.secret, webhook_format: hook.format } : { webhook_url: null, webhook_secret: null })
+      .where('id', '=', accountId)
+      .execute();
+    const pending = trx.updateTable('webhook_outbox').where('account_id', '=', accountId).where('state', '=', 'pending');
+    if (hook) await pending.set({ url: hook.url }).execute();
+    else await pending.set({ state: 'dead', last_error: 'webhook removed', next_attempt_at: now }).execute();
+  });
+}
+
+// A multi-row insert stays under SQLite's bound-parameter limit (32,766) at 13 columns a row.
+const INSERT_CHUNK = 1000;
+
+export async function enqueueDeliveries(trx: Transaction<Database>, rows: NewWebhookDelivery[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto('webhook_outbox').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+}
+
+export interface WebhookClaim {
+  limit: number;
+  now: number;
+  /** A claimed row is due again after this (a worker that died mid-delivery is retried). */
+  leaseMs: number;
+}
+
+/**
+ * One statement claims due rows that are the oldest pending row of their subject, so deliveries
+ * of one message (or verification) go out strictly in order: the next is not even claimable
+ * while an older one is in flight or waiting for its retry. A claim takes the row's lease
+ * (next_attempt_at = now + lease) and counts the attempt; `attempts` is then the fencing token
+ * a worker must present to record the outcome (a row re-claimed after a lost lease has moved on).
+ * On PostgreSQL the inner SELECT locks with SKIP LOCKED (like messages.claimDue) so instances
+ * never claim the same row; SQLite has one writer, so the subquery is already exclusive.
+ */
+export async function claimDeliveries(db: Kysely<Database>, dialect: DialectName, o: WebhookClaim): Promise<WebhookDelivery[]> {
+  let due = db
+    .selectFrom('webhook_outbox as w')
+    .select('w.id')
+    .where('w.state', '=', 'pending')
+    .where('w.next_attempt_at', '<=', o.now)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('webhook_outbox as o')
+            .select('o.id')
+            .whereRef('o.subject_id', '=', 'w.subject_id')
+            .where('o.state', '=', 'pending')
+            .whereRef('o.id', '<', 'w.id'),
+        ),
+      ),
+    )
+    .orderBy('w.next_attempt_at')
+    .orderBy('w.id')
+    .limit(o.limit);
+  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+  return db
+    .updateTable('webhook_outbox')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: o.now + o.leaseMs }))
+    .where('id', 'in', due)
+    .where('state', '=', 'pending')
+    .returningAll()
+    .execute();
+}
+
+/** Records a 2xx; false when the claim was lost meanwhile (another worker owns the row now). */
+export async function markDelivered(db: Kysely<Database>, row: WebhookDelivery, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_outbox')
+    .set({ state: 'delivered', delivered_at: now, last_error: null })
+    .where('id', '=', row.id)
+    .where('attempts', '=', row.attempts)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Records a failed attempt: due again at `retryAt`, or dead when it is undefined. */
+export async function markFailed(db: Kysely<Database>, row: WebhookDelivery, error: string, retryAt: number | undefined, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_outbox')
+    .set(retryAt === undefined ? { state: 'dead', last_error: error, next_attempt_at: now } : { last_error: error, next_attempt_at: retryAt })
+    .where('id', '=', row.id)
+    .where('attempts', '=', row.attempts)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Earliest due time among pending rows (the worker sleeps until then, at most its poll interval). */
+export async function nextDeliveryDueAt(db: Kysely<Database>): Promise<number | undefined> {
+  const r = await db
+    .selectFrom('webhook_outbox')
+    .select('next_attempt_at')
+    .where('state', '=', 'pending')
+    .orderBy('next_attempt_at')
+    .limit(1)
+    .executeTakeFirst();
+  return r?.next_attempt_at;
+}
+
+export function listDeliveries(db: Db, accountId: string, limit = 100): Promise<WebhookDelivery[]> {
+  return db.selectFrom('webhook_outbox').selectAll().where('account_id', '=', accountId).orderBy('id', 'desc').limit(limit).execute();
+}

@@ -1,0 +1,196 @@
+/**
+ * The delivery worker: claims due outbox rows (only the oldest pending row of each subject, so
+ * one message's webhooks arrive in order), POSTs each signed, and records the outcome. A 2xx is
+ * delivered; anything else (non-2xx, timeout, refused connection) is retried with capped,
+ * jittered backoff until max_age after the change, then the row is dead. Nothing is sent
+ * without a row, and a row leaves "pending" only with a recorded answer or its deadline.
+ */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { backoffDelay } from '../core/backoff.ts';
+import type { DialectName } from '../store/dialect.ts';
+import type { EventHub } from '../store/events.ts';
+import type { Database, WebhookDelivery } from '../store/schema.ts';
+import { claimDeliveries, markDelivered, markFailed, nextDeliveryDueAt } from '../store/webhooks.ts';
+import type { WebhookSettings } from './cache.ts';
+import { renderBody } from './formats/index.ts';
+import type { WebhookOptions } from './options.ts';
+import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
+
+export interface WebhookWorkerDeps {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  hub: EventHub;
+  settings: WebhookSettings;
+  options: WebhookOptions;
+  log: Logger;
+  now: () => number;
+}
+
+type Outcome = { ok: true } | { ok: false; error: string };
+
+export class WebhookWorker {
+  private inflight = 0;
+  private pumping = false;
+  private again = false;
+  private stopped = true;
+  private timer?: NodeJS.Timeout;
+  private offHub?: () => void;
+  private idle = new Set<() => void>();
+  /** Aborts deliveries in flight at shutdown; their rows stay leased and are retried later. */
+  private shutdown = new AbortController();
+  readonly stats = { attempts: 0, delivered: 0, retried: 0, dead: 0 };
+
+  constructor(private readonly d: WebhookWorkerDeps) {}
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Lease of a claimed row: past the receiver's timeout with room to record the answer. */
+  private get leaseMs(): number {
+    return 2 * this.d.options.timeout_ms + 5_000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.shutdown = new AbortController();
+    this.offHub = this.d.hub.on((e) => {
+      // Committed changes of accounts with a webhook (or not yet known) may have queued a row.
+      if ((e.type === 'message.status' || e.type === 'message.created' || e.type === 'verification.status') && this.d.settings.peek(e.accountId) !== null)
+        this.wake();
+    });
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.offHub?.();
+    clearTimeout(this.timer);
+    this.shutdown.abort();
+    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+  }
+
+  /** Something may be due: claim now rather than at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) this.again = true;
+    else void this.pump();
+  }
+
+  /** Resolves when nothing is being claimed or delivered (tests and graceful drain). */
+  async idleNow(): Promise<void> {
+    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+  }
+
+  /** Earliest due time of a pending delivery (tests: has everything due been tried?). */
+  nextDue(): Promise<number | undefined> {
+    return nextDeliveryDueAt(this.d.db);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.wake();
+    this.timer = setTimeout(() => this.tick(), this.d.options.poll_ms).unref();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const room = this.d.options.concurrency - this.inflight;
+        if (room <= 0 || this.stopped) break;
+        const rows = await claimDeliveries(this.d.db, this.d.dialect, { limit: room, now: this.d.now(), leaseMs: this.leaseMs });
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          this.inflight++;
+          void this.process(row)
+            .catch((err) => this.d.log.error({ err, delivery: row.id }, 'recording a webhook delivery failed; its lease will retry it'))
+            .finally(() => {
+              this.inflight--;
+              this.settle();
+              // The next row of this subject may be claimable now.
+              this.wake();
+            });
+        }
+        if (rows.length === room) this.again = true;
+      } while (this.again);
+    } catch (err) {
+      this.d.log.error({ err }, 'claiming due webhooks failed');
+    } finally {
+      this.pumping = false;
+      this.settle();
+    }
+  }
+
+  private settle(): void {
+    if (this.inflight > 0 || this.pumping) return;
+    for (const r of this.idle) r();
+    this.idle.clear();
+  }
+
+  private async process(row: WebhookDelivery): Promise<void> {
+    this.stats.attempts++;
+    const hook = await this.d.settings.get(this.d.db, row.account_id);
+    // Removed meanwhile (DELETE already buries pending rows; this covers another instance's cache).
+    const outcome: Outcome = hook ? await this.post(row, hook.secret) : { ok: false, error: 'webhook removed' };
+    if (this.shutdown.signal.aborted) return; // interrupted by shutdown: the lease retries it
+    const now = this.d.now();
+    if (outcome.ok) {
+      if (await markDelivered(this.d.db, row, now)) this.stats.delivered++;
+      return;
+    }
+    const deadline = row.created_at + this.d.options.max_age_ms;
+    let retryAt: number | undefined;
+    if (hook && now < deadline) {
+      const delay = backoffDelay(row.attempts, {
+        baseMs: this.d.options.backoff_base_ms,
+        maxMs: this.d.options.backoff_max_ms,
+        factor: 2,
+        jitter: 0.5,
+      });
+      // The last try falls on the deadline itself rather than past it.
+      retryAt = Math.min(now + delay, deadline);
+    }
+    if (!(await markFailed(this.d.db, row, outcome.error, retryAt, now))) return;
+    if (retryAt === undefined) {
+      this.stats.dead++;
+      this.d.log.warn({ delivery: row.id, account_id: row.account_id, attempts: row.attempts, error: outcome.error }, 'webhook given up: no 2xx before its deadline');
+    } else {
+      this.stats.retried++;
+      this.d.log.info({ delivery: row.id, attempts: row.attempts, retry_in_ms: retryAt - now, error: outcome.error }, 'webhook not accepted; will retry');
+    }
+  }
+
+  private async post(row: WebhookDelivery, secret: string): Promise<Outcome> {
+    const body = renderBody(row.format, row.id, row.payload);
+    const t = Math.floor(this.d.now() / 1000);
+    const timeoutMs = this.d.options.timeout_ms;
+    try {
+      const res = await fetch(row.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'otpgate-webhooks/1',
+          [SIGNATURE_HEADER]: signatureHeader(secret, body, t),
+          'X-Otpgate-Event': row.event,
+          'X-Otpgate-Delivery': String(row.id),
+        },
+        body,
+        // A redirect is not an acceptance: following it would POST signed data to another place.
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.shutdown.signal]),
+      });
+      // The answer's body is not ours to read; drop it so the connection is freed.
+      await res.body?.cancel().catch(() => {});
+      return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, error: `HTTP ${res.status} from the receiver` };
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      if (e.name === 'TimeoutError') return { ok: false, error: `no answer within ${timeoutMs} ms` };
+      if (e.name === 'AbortError') return { ok: false, error: 'interrupted by shutdown' };
+      return { ok: false, error: `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}` };
+    }
+  }
+}
