@@ -6,6 +6,8 @@ import { type Provider, ProviderConfigError, type ProviderFactory } from './type
 export interface ProviderDeps {
   inbox: InboxSink;
   devInbox: Config['dev_inbox'];
+  /** Where carriers reach this gateway; gives HTTP providers their default `status_callback`. */
+  publicUrl?: string;
 }
 
 /** Carrier modules are loaded only when configured, so the embedded default stays light. */
@@ -19,6 +21,9 @@ const FACTORIES: Record<string, () => Promise<ProviderFactory<any>>> = {
   http: async () => (await import('./http.ts')).createHttpProvider,
 };
 
+/** Kinds that are told where to post statuses (the others are configured on the vendor's side). */
+const CALLBACK_KINDS = new Set(['twilio', 'vonage']);
+
 export async function createProviders(entries: Config['providers'], deps: ProviderDeps): Promise<Map<string, Provider>> {
   const out = new Map<string, Provider>();
   for (const { name, kind, ...rest } of entries) {
@@ -29,7 +34,9 @@ export async function createProviders(entries: Config['providers'], deps: Provid
     }
     const load = FACTORIES[kind];
     if (!load) throw new ProviderConfigError(name, 'kind', `"${kind}" is unknown; use one of devinbox, ${Object.keys(FACTORIES).join(', ')}`);
-    out.set(name, (await load())(name, rest));
+    // Carriers that post statuses back need our public hook URL; operators rarely want another.
+    const hook = deps.publicUrl && CALLBACK_KINDS.has(kind) ? { status_callback: `${deps.publicUrl.replace(/\/$/, '')}/hooks/${name}` } : {};
+    out.set(name, (await load())(name, { ...hook, ...rest }));
   }
   return out;
 }
