@@ -37,7 +37,7 @@ const SMS_STATUS: Record<string, ReceiptOutcome> = {
 };
 const CALL_STATUS: Record<string, ReceiptOutcome> = {
   queued: 'enroute', initiated: 'enroute', ringing: 'enroute', 'in-progress': 'enroute',
-  completed: 'delivered', busy: 'undelivered', 'no-answer': 'undelivered', failed: 'undelivered', canceled: 'undelivered',
+  completed: 'delivered', busy: 'busy', 'no-answer': 'no_answer', failed: 'undelivered', canceled: 'undelivered',
 };
 
 export const createTwilioProvider: ProviderFactory<TwilioConfig> = (name, config) => new TwilioProvider(name, config);
@@ -101,7 +101,7 @@ class TwilioProvider implements Provider {
       const billSec = f.CallDuration !== undefined ? Number(f.CallDuration) : undefined;
       return [{
         provider: this.name, providerMessageId: f.CallSid, outcome, at,
-        ...(outcome === 'undelivered' ? { errorCode: f.CallStatus } : {}),
+        ...(outcome !== 'delivered' && outcome !== 'enroute' ? { errorCode: f.CallStatus } : {}),
         ...(billSec !== undefined && Number.isFinite(billSec) ? { billSec } : {}),
       }];
     }

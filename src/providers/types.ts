@@ -28,8 +28,10 @@ export interface OutboundMessage {
   code?: string;
   /** 1 for the first try, 2 for the first retry, … */
   attempt: number;
-  /** Voice options (voice only). */
-  voice?: { voiceId?: string; repeat?: number };
+  /** Voice options (voice only). `retries`: re-dials on no answer or busy, done by the dispatcher. */
+  voice?: { voiceId?: string; repeat?: number; retries?: number };
+  /** Voice: 1 for the first call, 2 for the first re-dial after no answer or busy, … */
+  dial?: number;
 }
 
 export interface SendResult {
@@ -37,8 +39,11 @@ export interface SendResult {
   providerMessageId: string;
 }
 
-/** What a carrier said finally (or on the way) about a message it accepted. */
-export type ReceiptOutcome = 'delivered' | 'undelivered' | 'enroute';
+/**
+ * What a carrier said finally (or on the way) about a message it accepted. A call that was not
+ * picked up (`no_answer`) or met a busy line (`busy`) is undelivered, but may be re-dialed.
+ */
+export type ReceiptOutcome = 'delivered' | 'undelivered' | 'enroute' | 'no_answer' | 'busy';
 
 export interface Receipt {
   /** The provider instance name (config name), e.g. "devinbox", "smpp-main". */

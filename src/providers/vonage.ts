@@ -54,8 +54,8 @@ const DLR_STATUS: Record<string, ReceiptOutcome> = {
 };
 const CALL_STATUS: Record<string, ReceiptOutcome> = {
   started: 'enroute', ringing: 'enroute', answered: 'enroute', machine: 'enroute', human: 'enroute',
-  completed: 'delivered', busy: 'undelivered', timeout: 'undelivered', failed: 'undelivered',
-  rejected: 'undelivered', unanswered: 'undelivered', cancelled: 'undelivered',
+  completed: 'delivered', busy: 'busy', timeout: 'no_answer', failed: 'undelivered',
+  rejected: 'undelivered', unanswered: 'no_answer', cancelled: 'undelivered',
 };
 
 export const createVonageProvider: ProviderFactory<VonageConfig> = (name, config) => new VonageProvider(name, config);
@@ -141,7 +141,7 @@ class VonageProvider implements Provider {
       const silent = outcome === 'delivered' && billSec === 0; // "completed" after 0 s: nobody heard the code
       return [{
         provider: this.name, providerMessageId: f.uuid, outcome: silent ? 'undelivered' : outcome, at: dateOr(f.timestamp),
-        ...(outcome === 'undelivered' || silent ? { errorCode: f.status } : {}),
+        ...((outcome !== 'delivered' && outcome !== 'enroute') || silent ? { errorCode: f.status } : {}),
         ...(billSec !== undefined && Number.isFinite(billSec) ? { billSec } : {}),
       }];
     }

@@ -34,7 +34,7 @@ export interface FakeServer {
 }
 
 /** How long a "slow" scenario makes the provider wait; tests set timeout_ms well below it. */
-export const SLOW_MS = 1500;
+export const SLOW_MS = 3000;
 
 /**
  * Scenarios chosen by the destination number's last digits, like the SMSC simulator:

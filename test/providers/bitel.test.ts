@@ -24,7 +24,7 @@ describe('bitel provider', () => {
   let bitel: ReturnType<typeof createBitelProvider>;
   before(async () => {
     fake = await startBitelFake(TOKEN);
-    bitel = createBitelProvider('bitel', { token: TOKEN, gateway_number: '10009909', callback_token: 'hook-secret', base_url: fake.url, timeout_ms: 300 });
+    bitel = createBitelProvider('bitel', { token: TOKEN, gateway_number: '10009909', callback_token: 'hook-secret', base_url: fake.url, timeout_ms: 1000 });
   });
   after(() => fake.close());
 

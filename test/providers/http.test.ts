@@ -37,7 +37,7 @@ describe('generic http provider', () => {
       from: 'Acme',
       channels: ['sms', 'voice'],
       callback: CALLBACK,
-      timeout_ms: 300,
+      timeout_ms: 1000,
     };
     gen = createHttpProvider('gen', cfg);
   });

@@ -25,7 +25,7 @@ describe('kavenegar provider', () => {
   let kave: ReturnType<typeof createKavenegarProvider>;
   before(async () => {
     fake = await startKavenegarFake(KEY);
-    cfg = { api_key: KEY, sender: '10004346', callback_token: 'hook-secret', base_url: fake.url, timeout_ms: 300 };
+    cfg = { api_key: KEY, sender: '10004346', callback_token: 'hook-secret', base_url: fake.url, timeout_ms: 1000 };
     kave = createKavenegarProvider('kave', cfg);
   });
   after(() => fake.close());

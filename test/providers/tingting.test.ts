@@ -20,7 +20,7 @@ describe('tingting provider', () => {
   let tt: ReturnType<typeof createTingtingProvider>;
   before(async () => {
     fake = await startTingTingFake(TOKEN);
-    tt = createTingtingProvider('tingting', { token: TOKEN, base_url: fake.url, timeout_ms: 300 });
+    tt = createTingtingProvider('tingting', { token: TOKEN, base_url: fake.url, timeout_ms: 1000 });
   });
   after(() => fake.close());
 

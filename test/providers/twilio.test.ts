@@ -34,7 +34,7 @@ describe('twilio provider', () => {
   let twilio: ReturnType<typeof createTwilioProvider>;
   before(async () => {
     fake = await startTwilioFake(SID, TOKEN);
-    twilio = createTwilioProvider('twilio-main', { account_sid: SID, auth_token: TOKEN, from: '+15005550006', status_callback: HOOK, base_url: fake.url, timeout_ms: 300 });
+    twilio = createTwilioProvider('twilio-main', { account_sid: SID, auth_token: TOKEN, from: '+15005550006', status_callback: HOOK, base_url: fake.url, timeout_ms: 1000 });
   });
   after(() => fake.close());
 
@@ -112,7 +112,9 @@ describe('twilio provider', () => {
     const [c] = await twilio.handleCallback!(callback({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '14' }));
     assert.deepEqual([c.providerMessageId, c.outcome, c.billSec], ['CA1', 'delivered', 14]);
     const [n] = await twilio.handleCallback!(callback({ CallSid: 'CA2', CallStatus: 'no-answer' }));
-    assert.deepEqual([n.outcome, n.errorCode], ['undelivered', 'no-answer']);
+    assert.deepEqual([n.outcome, n.errorCode], ['no_answer', 'no-answer']);
+    const [b] = await twilio.handleCallback!(callback({ CallSid: 'CA3', CallStatus: 'busy' }));
+    assert.deepEqual([b.outcome, b.errorCode], ['busy', 'busy']);
   });
 
   test('callbacks: forged, tampered or unsigned are bad_signature', async () => {

@@ -43,7 +43,7 @@ describe('vonage provider', () => {
   let cfg: VonageConfig;
   before(async () => {
     fake = await startVonageFake({ apiKey: 'key1', apiSecret: 'secret1', applicationId: APP, publicKey });
-    cfg = { api_key: 'key1', api_secret: 'secret1', from: 'Acme', application_id: APP, private_key: PEM, voice_from: '+447700900001', status_callback: 'https://otp.example.com/hooks/vonage', signature_secret: SECRET, base_url: fake.url, timeout_ms: 300 };
+    cfg = { api_key: 'key1', api_secret: 'secret1', from: 'Acme', application_id: APP, private_key: PEM, voice_from: '+447700900001', status_callback: 'https://otp.example.com/hooks/vonage', signature_secret: SECRET, base_url: fake.url, timeout_ms: 1000 };
     vonage = createVonageProvider('vonage', cfg);
   });
   after(() => fake.close());
@@ -131,7 +131,9 @@ describe('vonage provider', () => {
     const [c] = await vonage.handleCallback!(voiceEvent({ uuid: 'call-1', status: 'completed', duration: '21', timestamp: '2024-05-01T10:00:00.000Z' }));
     assert.deepEqual([c.providerMessageId, c.outcome, c.billSec], ['call-1', 'delivered', 21]);
     const [b] = await vonage.handleCallback!(voiceEvent({ uuid: 'call-2', status: 'busy' }));
-    assert.deepEqual([b.outcome, b.errorCode], ['undelivered', 'busy']);
+    assert.deepEqual([b.outcome, b.errorCode], ['busy', 'busy']);
+    const [u] = await vonage.handleCallback!(voiceEvent({ uuid: 'call-3', status: 'unanswered' }));
+    assert.deepEqual([u.outcome, u.errorCode], ['no_answer', 'unanswered']);
     const wrongKey = await rejection(vonage.handleCallback!(voiceEvent({ uuid: 'call-1', status: 'completed' }, hs256({ iat: 1 }, 'guess'))));
     assert.equal(wrongKey.code, 'bad_signature');
     const tampered = voiceEvent({ uuid: 'call-1', status: 'completed', duration: '21' });

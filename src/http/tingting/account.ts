@@ -18,9 +18,9 @@ import * as S from './schemas.ts';
 const TAGS = ['tingting'];
 const security = [{ bearer: [] }];
 
-/** Same length and prefix as a real key ("otpg_" + 40), so clients that check the shape still pass. */
+/** Everything but the last 4 characters hidden, at a real key's length ("otpg_" + 40). */
 export function maskKey(last4: string): string {
-  return `otpg_${'*'.repeat(36)}${last4}`;
+  return `${'*'.repeat(41)}${last4}`;
 }
 
 export async function accountRoutes(app: FastifyInstance, gw: Gateway, auth: ApiKeyAuth): Promise<void> {

@@ -74,12 +74,17 @@ export function translate(err: unknown): TingtingError {
   }
   const fe = err as FastifyError;
   const status = fe.statusCode ?? 500;
-  if (status === 415) return new TingtingError(415, `Unsupported media type in request; send JSON with Content-Type: application/json.`);
-  if (status === 413) return new TingtingError(413, 'Request body too large; the limit is 1 MB.');
+  if (status === 415) return requestError(415, 'Unsupported media type in request; send JSON with Content-Type: application/json.');
+  if (status === 413) return requestError(413, 'Request body too large; the limit is 1 MB.');
   if (status === 400 && (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError))
-    return new TingtingError(400, 'JSON parse error: the body is not valid JSON.', [{ non_field_errors: ['JSON parse error: the body is not valid JSON.'] }]);
-  if (status >= 400 && status < 500) return new TingtingError(status, fe.message || 'Bad request.');
+    return requestError(400, 'JSON parse error: the body is not valid JSON.');
+  if (status >= 400 && status < 500) return requestError(status, fe.message || 'Bad request.');
   return internal();
+}
+
+/** A refusal of the request as a whole: `errors` still names something (DRF's non_field_errors). */
+function requestError(status: number, message: string): TingtingError {
+  return new TingtingError(status, message, [{ non_field_errors: [message] }]);
 }
 
 function internal(): TingtingError {

@@ -14,10 +14,12 @@ import { sendRoutes } from './send.ts';
 
 /**
  * Bodies as Django REST Framework reads them: an empty JSON body is no data (TingTing's PHP
- * client POSTs generate-api-keys with Content-Type: application/json and no body), and form
- * posts are accepted like DRF's FormParser does.
+ * client POSTs generate-api-keys with Content-Type: application/json and no body), form posts
+ * are accepted like DRF's FormParser does, and any other media type (text/plain included,
+ * which Fastify would parse as a string) is a 415.
  */
 function bodyParsers(app: FastifyInstance): void {
+  app.removeContentTypeParser('text/plain');
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {

@@ -38,6 +38,9 @@ const fail = (error: string): { error: string } => ({ error });
 function char(v: unknown, o: { allowBlank?: boolean; maxLength?: number } = {}): Read<string> {
   if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) return fail('Not a valid string.');
   const s = String(v).trim(); // DRF trims by default
+  // DRF refuses NUL (it is also otpgate's code mask in stored bodies); a lone surrogate cannot be stored or sent.
+  if (s.includes('\u0000')) return fail('Null characters are not allowed.');
+  if (/\p{Cs}/u.test(s)) return fail('Not a valid string.');
   if (!s && !o.allowBlank) return fail('This field may not be blank.');
   if (o.maxLength !== undefined && s.length > o.maxLength) return fail(`Ensure this field has no more than ${o.maxLength} characters.`);
   return { value: s };
