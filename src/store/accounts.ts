@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { newId } from '../core/ids.ts';
+import { defaultUtcOffsetMinutes } from '../core/timezones.ts';
 import type { Account, ApiKey, Database } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -19,13 +20,14 @@ export interface NewAccountInput {
 }
 
 export async function createAccount(db: Db, input: NewAccountInput): Promise<Account> {
+  const region = (input.defaultRegion ?? 'US').toUpperCase();
   const row: Account = {
     id: newId(),
     name: input.name,
-    default_region: (input.defaultRegion ?? 'US').toUpperCase(),
+    default_region: region,
     balance: input.balance ?? 0,
     currency: input.currency ?? 'USD',
-    utc_offset_minutes: input.utcOffsetMinutes ?? 0,
+    utc_offset_minutes: input.utcOffsetMinutes ?? defaultUtcOffsetMinutes(region),
     webhook_url: null,
     webhook_secret: null,
     webhook_format: 'native',
