@@ -1,31 +1,31 @@
-/** The otpgate command: start the gateway, manage accounts and keys, send and check codes. */
-import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, ConfigError, type Config } from './config.ts';
-import { isRegionCode } from './core/phone.ts';
+/** The otpgate command: start the gateway, manage accounts and keys, send and check codes, run the SMSC simulator. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { smscCommand } from '../tools/smsc/cli.ts';
 import { API_FAMILIES, type ApiFamily, createAccount, createApiKey, listAccounts, listApiKeys, revokeApiKey } from './store/accounts.ts';
-import { openDatabase } from './store/dialect.ts';
-import { migrate } from './store/migrations.ts';
+import type { Config } from './config.ts';
+import type { OpenDb } from './store/dialect.ts';
 
-const program = new Command('otpgate').description('Self-hosted one-time passcode gateway (SMS and voice)');
+/** A refusal the user can fix: printed as one line, exit code 2, no stack. */
+class UsageError extends Error {}
 
-function config(): Config {
-  try {
-    return loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
+const program = new Command('otpgate')
+  .description('Self-hosted one-time passcode gateway (SMS and voice)')
+  .showHelpAfterError('(run `otpgate --help` or `otpgate <command> --help` for usage)');
+
+// The config schema and the SQL layer load inside the commands that need them, so `--help`
+// and argument errors answer without loading them.
+async function config(): Promise<Config> {
+  const { loadConfig } = await import('./config.ts');
+  return loadConfig();
 }
 
-async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const c = config();
+/** Opens the configured database, applies pending migrations, runs fn, closes. */
+async function withDb<T>(fn: (store: OpenDb, applied: string[]) => Promise<T>): Promise<T> {
+  const c = await config();
+  const [{ openDatabase }, { migrate }] = await Promise.all([import('./store/dialect.ts'), import('./store/migrations.ts')]);
   const store = await openDatabase(c.database_url);
   try {
-    await migrate(store.db, store.dialect);
-    return await fn(store);
+    return await fn(store, await migrate(store.db, store.dialect));
   } finally {
     await store.close();
   }
@@ -33,8 +33,13 @@ async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => P
 
 const int = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
+};
+
+const url = (v: string) => {
+  if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) throw new InvalidArgumentError('expected an http(s) URL like http://127.0.0.1:8080');
+  return v;
 };
 
 program
@@ -42,15 +47,14 @@ program
   .description('run the gateway (HTTP API, dispatcher, dev inbox)')
   .action(async () => {
     const { startServer } = await import('./server.ts');
-    await startServer(config());
+    await startServer(await config());
   });
 
 program
   .command('migrate')
   .description('apply database migrations')
   .action(() =>
-    withDb(async ({ db, dialect }) => {
-      const applied = await migrate(db, dialect);
+    withDb(async (_store, applied) => {
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
     }),
   );
@@ -58,41 +62,50 @@ program
 const accounts = program.command('accounts').description('manage accounts');
 accounts
   .command('create')
+  .description('create an account')
   .requiredOption('--name <name>', 'account name')
   .option('--region <CC>', 'default region for national-format numbers', 'US')
   .option('--balance <micro>', 'starting balance in micro-units', int, 0)
-  .option('--currency <code>', 'currency', 'USD')
-  .action((o) =>
-    withDb(async ({ db }) => {
-      const region = String(o.region).toUpperCase();
-      if (!isRegionCode(region)) throw new InvalidArgumentError(`--region "${o.region}" is not an ISO 3166 region like NP, IR, US`);
+  .option('--currency <code>', 'ISO 4217 currency', 'USD')
+  .action(async (o) => {
+    const region = String(o.region).toUpperCase();
+    const { isRegionCode } = await import('./core/phone.ts');
+    if (!isRegionCode(region)) throw new UsageError(`--region "${o.region}" is not an ISO 3166 region like NP, IR, US`);
+    if (!/^[A-Z]{3}$/.test(o.currency)) throw new UsageError(`--currency "${o.currency}" is not an ISO 4217 code like USD, NPR, IRR`);
+    await withDb(async ({ db }) => {
       const a = await createAccount(db, { name: o.name, defaultRegion: region, balance: o.balance, currency: o.currency, now: Date.now() });
       console.log(JSON.stringify(a, null, 2));
+    });
+  });
+accounts
+  .command('list')
+  .description('list accounts')
+  .action(() =>
+    withDb(async ({ db }) => {
+      for (const a of await listAccounts(db)) console.log(`${a.id}  ${a.name}  region=${a.default_region}  balance=${a.balance} ${a.currency}`);
     }),
   );
-accounts.command('list').action(() =>
-  withDb(async ({ db }) => {
-    for (const a of await listAccounts(db)) console.log(`${a.id}  ${a.name}  region=${a.default_region}  balance=${a.balance} ${a.currency}`);
-  }),
-);
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');
 keys
   .command('create')
+  .description('create an API key and print it once')
   .option('--account <id>', 'account id (default: the first account)')
-  .option('--family <family>', `API family the key is for: ${API_FAMILIES.join(', ')}`, '*')
+  .addOption(new Option('--family <family>', 'API family the key is for').choices(API_FAMILIES).default('*'))
   .action((o) =>
     withDb(async ({ db }) => {
-      if (!API_FAMILIES.includes(o.family)) throw new InvalidArgumentError(`--family must be one of ${API_FAMILIES.join(', ')}`);
-      const accountId = o.account ?? (await listAccounts(db))[0]?.id;
-      if (!accountId) throw new InvalidArgumentError('no account exists yet; run `otpgate start` once or `otpgate accounts create`');
+      const all = await listAccounts(db);
+      const accountId = o.account ?? all[0]?.id;
+      if (!accountId) throw new UsageError('no account exists yet; run `otpgate start` once or `otpgate accounts create`');
+      if (!all.some((a) => a.id === accountId)) throw new UsageError(`--account ${accountId}: no such account; see \`otpgate accounts list\``);
       const { token, key } = await createApiKey(db, accountId, o.family as ApiFamily, Date.now());
       console.log(`key ${key.id} for account ${accountId} (family ${key.family}):\n${token}\nit is shown only now; store it safely`);
     }),
   );
 keys
   .command('list')
-  .option('--account <id>')
+  .description('list API keys (their last 4 characters only)')
+  .option('--account <id>', 'only this account')
   .action((o) =>
     withDb(async ({ db }) => {
       for (const k of await listApiKeys(db, o.account))
@@ -101,42 +114,64 @@ keys
   );
 keys
   .command('revoke <id>')
+  .description('revoke an API key (a running gateway stops accepting it within seconds)')
   .action((id) =>
     withDb(async ({ db }) => {
-      console.log((await revokeApiKey(db, id, Date.now())) ? `revoked ${id}` : `no active key ${id}`);
+      if (!(await revokeApiKey(db, id, Date.now()))) throw new UsageError(`no active key ${id}; see \`otpgate keys list\``);
+      console.log(`revoked ${id}`);
     }),
   );
 
 /** send/check talk to a running gateway over its API, as an app would. */
 async function api(path: string, body: unknown, o: { url: string; key?: string }) {
   const key = o.key ?? process.env.OTPGATE_API_KEY;
-  if (!key) throw new InvalidArgumentError('pass --key or set OTPGATE_API_KEY (create one with `otpgate keys create`)');
-  const res = await fetch(new URL(path, o.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  console.log(JSON.stringify(await res.json(), null, 2));
+  if (!key) throw new UsageError('pass --key or set OTPGATE_API_KEY (create one with `otpgate keys create`)');
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, o.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    const cause = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+    throw new Error(`cannot reach the gateway at ${o.url} (${cause}); start it with \`otpgate start\` or pass --url`);
+  }
+  const text = await res.text();
+  let shown = text;
+  try {
+    shown = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    // not JSON (a proxy's error page): shown as it came
+  }
+  console.log(shown);
   if (!res.ok) process.exitCode = 1;
 }
-const defaultUrl = `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+const urlOption = () => new Option('--url <url>', 'gateway URL').argParser(url).default(`http://127.0.0.1:${process.env.PORT || 8080}`);
 program
   .command('send')
-  .requiredOption('--to <number>')
-  .option('--channel <channel>', 'sms or voice', 'sms')
-  .option('--locale <locale>')
-  .option('--url <url>', 'gateway URL', defaultUrl)
+  .description('send a code through a running gateway')
+  .requiredOption('--to <number>', 'phone number (E.164, or national in the account region)')
+  .addOption(new Option('--channel <channel>', 'how to send it').choices(['sms', 'voice']).default('sms'))
+  .option('--locale <locale>', 'message language (en, fa, ne, ar, hi, es, fr, de, ru, tr)')
+  .addOption(urlOption())
   .option('--key <key>', 'API key (or OTPGATE_API_KEY)')
   .action((o) => api('/v1/verifications', { to: o.to, channel: o.channel, ...(o.locale ? { locale: o.locale } : {}) }, o));
 program
   .command('check')
+  .description('check a code through a running gateway')
   .requiredOption('--id <id>', 'verification id')
-  .requiredOption('--code <code>')
-  .option('--url <url>', 'gateway URL', defaultUrl)
+  .requiredOption('--code <code>', 'the code the user typed')
+  .addOption(urlOption())
   .option('--key <key>', 'API key (or OTPGATE_API_KEY)')
   .action((o) => api('/v1/verifications/check', { id: o.id, code: o.code }, o));
 
-program.parseAsync().catch((e) => {
-  console.error(e instanceof InvalidArgumentError || e instanceof ConfigError ? e.message : e);
-  process.exit(2);
+program.addCommand(smscCommand());
+
+program.parseAsync().catch((e: Error & { code?: string }) => {
+  const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError';
+  const hint = e?.code === 'EADDRINUSE' ? '; set PORT (or HOST) to a free address' : '';
+  // One line that names the cause, never a stack: the stack is for bugs, and those are logged by the gateway.
+  console.error(`otpgate: ${e?.message ?? String(e)}${hint}`);
+  process.exit(usage ? 2 : 1);
 });

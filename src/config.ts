@@ -61,6 +61,8 @@ export const ConfigSchema = Type.Object({
     resend_cooldown_seconds: Type.Integer({ minimum: 0 }),
     max_sends: Type.Integer({ minimum: 1, maximum: 100 }),
     default_locale: Type.String(),
+    /** channel "auto": call with the same code when the SMS is not delivered within this time. */
+    auto_voice_after_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
   }),
   dispatch: Type.Object({
     enabled: Type.Boolean(),
@@ -71,6 +73,13 @@ export const ConfigSchema = Type.Object({
     deadline_seconds: Type.Integer({ minimum: 1 }),
     backoff_base_ms: Type.Integer({ minimum: 1 }),
     backoff_max_ms: Type.Integer({ minimum: 1 }),
+    /** Per-provider circuit: opens when `threshold` of the last `window` calls (≥ min_calls) were carrier faults. */
+    breaker: Type.Object({
+      window: Type.Integer({ minimum: 1, maximum: 10000 }),
+      min_calls: Type.Integer({ minimum: 1 }),
+      threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+      open_seconds: Type.Integer({ minimum: 1 }),
+    }),
   }),
   store: Type.Object({
     /** Group commit: at most this many writes share one transaction. */
@@ -80,6 +89,8 @@ export const ConfigSchema = Type.Object({
   templates: Type.Record(Type.String(), Type.Record(Type.String(), Type.String())),
   providers: Type.Array(ProviderEntry),
   routes: Type.Array(RouteEntry),
+  /** Bearer token for /admin (≥ 24 chars); unset = /admin answers 404. */
+  admin_token: Type.Optional(Type.String({ minLength: 24 })),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -104,6 +115,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       resend_cooldown_seconds: 30,
       max_sends: 5,
       default_locale: 'en',
+      auto_voice_after_seconds: 60,
     },
     dispatch: {
       enabled: true,
@@ -114,6 +126,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadline_seconds: 3600,
       backoff_base_ms: 1000,
       backoff_max_ms: 300_000,
+      breaker: { window: 50, min_calls: 10, threshold: 0.5, open_seconds: 30 },
     },
     store: { group_commit_max: 512 },
     // Micro-units of the account currency. Illustrative defaults; operators set their own.
@@ -146,6 +159,7 @@ const ENV_KEYS: Array<[string, (c: Config, v: string) => void]> = [
   ['REDIS_URL', (c, v) => (c.redis_url = v)],
   ['LOG_LEVEL', (c, v) => (c.log_level = v as Config['log_level'])],
   ['OTPGATE_PUBLIC_URL', (c, v) => (c.public_url = v)],
+  ['OTPGATE_ADMIN_TOKEN', (c, v) => (c.admin_token = v)],
   ['OTPGATE_DEV_INBOX', (c, v) => (c.dev_inbox.enabled = v === '1' || v === 'true')],
 ];
 
@@ -185,6 +199,8 @@ export function validateConfig(config: unknown): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}\nfix these keys in the config file or environment`);
   }
   const c = config as Config;
+  if (c.dispatch.breaker.min_calls > c.dispatch.breaker.window)
+    throw new ConfigError('dispatch.breaker.min_calls: must not exceed dispatch.breaker.window, or the circuit can never open');
   const names = new Set(c.providers.map((p) => p.name));
   for (const r of c.routes)
     for (const p of r.providers)

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { deriveKey } from './core/code.ts';
 import type { Config } from './config.ts';
-import { CircuitBreakers } from './dispatch/breaker.ts';
+import { breakerOptions, CircuitBreakers } from './dispatch/breaker.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { Router } from './dispatch/router.ts';
 import { createProviders } from './providers/index.ts';
@@ -61,7 +61,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
   const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
   const providers = await createProviders(config.providers, { inbox, devInbox: config.dev_inbox, publicUrl: config.public_url });
-  const breakers = new CircuitBreakers();
+  const breakers = new CircuitBreakers(breakerOptions(config.dispatch.breaker), now);
   const router = new Router(config.routes, providers, breakers);
   const dispatcher = new Dispatcher({
     db: store.db,
@@ -75,6 +75,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     sealKey: keys.seal,
     log: log.child({ component: 'dispatch' }),
     now,
+    autoVoice: { afterMs: config.verify.auto_voice_after_seconds * 1000, place: (v) => verify.voiceFallback(v) },
   });
 
   let bootstrap: Gateway['bootstrap'];

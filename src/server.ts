@@ -14,8 +14,9 @@ export async function startServer(config: Config): Promise<void> {
       { account_id: gw.bootstrap.accountId, api_key: gw.bootstrap.token },
       `created the dev account; its API key (shown once): ${gw.bootstrap.token}`,
     );
-  if (config.dev_inbox.enabled) gw.log.info(`dev inbox: ${base}/inbox`);
-  gw.log.info({ ms: Math.round(performance.now() - started) }, `otpgate ready on ${base} (API docs: ${base}/docs)`);
+  if (config.dev_inbox.enabled) gw.log.info({ inbox_url: `${base}/inbox` }, `dev inbox: ${base}/inbox`);
+  // `url` marks the ready line for scripts and tests that start the process (PORT=0 picks the port).
+  gw.log.info({ url: base, ms: Math.round(performance.now() - started) }, `otpgate ready on ${base} (API docs: ${base}/docs)`);
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -19,7 +19,8 @@ const MESSAGE_NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
   queued: ['sending', 'expired', 'canceled', 'failed'],
   // A receipt can beat the submit response, and a retryable fault puts it back in the queue.
   sending: ['sent', 'queued', 'failed', 'expired', 'delivered', 'undelivered'],
-  sent: ['delivered', 'undelivered', 'failed', 'expired'],
+  // A call not answered (or busy) is placed again when the caller asked for re-dials.
+  sent: ['delivered', 'undelivered', 'failed', 'expired', 'queued'],
   // Carriers sometimes report UNDELIV and then a late DELIVRD; the handset has the code.
   undelivered: ['delivered'],
   delivered: [],

@@ -1,7 +1,8 @@
 /**
- * The outbox worker: claims due message rows, fills in the code, picks providers (failing over
- * on transient errors), and records the outcome with a guarded status change. Rows stay in the
- * outbox until a carrier accepted them, so a crash at any point means a retry, never a loss.
+ * The outbox worker: claims due message rows, fills in the code, picks providers (router.ts),
+ * fails over between them (the rule is in failover.ts), and records the outcome with a guarded
+ * status change. Rows stay in the outbox until a carrier accepted them, so a crash at any point
+ * means a retry, never a loss.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -18,7 +19,9 @@ import type { Database, Message } from '../store/schema.ts';
 import { expireDue } from '../store/verifications.ts';
 import type { GroupWriter } from '../store/writer.ts';
 import { unmaskCode } from '../verify/codemask.ts';
+import { type AutoVoiceDeps, placeDueVoiceCalls } from './autovoice.ts';
 import type { CircuitBreakers } from './breaker.ts';
+import { describeFault, verdictOf } from './failover.ts';
 import type { Router } from './router.ts';
 
 export interface DispatcherDeps {
@@ -33,6 +36,8 @@ export interface DispatcherDeps {
   sealKey: Buffer;
   log: Logger;
   now: () => number;
+  /** channel "auto": the voice fallback, swept with the housekeeping. */
+  autoVoice?: Pick<AutoVoiceDeps, 'afterMs' | 'place'>;
 }
 
 export class Dispatcher {
@@ -91,7 +96,7 @@ export class Dispatcher {
     });
   }
 
-  /** Periodic housekeeping: parked receipts another instance may now match, expiring verifications. */
+  /** Periodic housekeeping: parked receipts another instance may now match, expiring verifications, auto voice calls. */
   private async maintain(): Promise<void> {
     try {
       const now = this.d.now();
@@ -100,6 +105,7 @@ export class Dispatcher {
       await dropStaleParked(this.d.db, now - 3_600_000);
       // Through the writer: the events reach the hub after commit and the webhook outbox within it.
       await this.d.writer.run((ctx) => expireDue(ctx, now));
+      if (this.d.autoVoice) await placeDueVoiceCalls({ ...this.d.autoVoice, db: this.d.db, log: this.d.log }, now);
     } catch (err) {
       this.d.log.error({ err }, 'dispatcher housekeeping failed');
     }
@@ -175,7 +181,10 @@ export class Dispatcher {
     const candidates = this.d.router.candidates(m.to_number, m.channel as 'sms' | 'voice');
     if (candidates.length === 0) return this.fail(m, new ProviderError('no_route', `no route for ${m.channel} to ${m.to_number}; add a route to the config`, false));
     const out = this.outbound(m, code);
-    let last: ProviderError | undefined;
+    // Who refused, in order: the event history then says which provider and which try sent it.
+    const faults: string[] = [];
+    let transient: ProviderError | undefined;
+    let refusal: { err: ProviderError; provider: string } | undefined;
     for (const provider of candidates) {
       try {
         const res = await provider.send(out);
@@ -187,7 +196,7 @@ export class Dispatcher {
             now: t,
             lockedBy: this.workerId,
             provider: provider.name,
-            detail: `attempt ${m.attempts}`,
+            detail: `attempt ${m.attempts}` + (faults.length ? `, provider ${faults.length + 1} after ${faults.join('; ')}` : ''),
             set: { provider: provider.name, provider_message_id: res.providerMessageId, sent_at: t, next_attempt_at: t, error_code: null, error_message: null },
           });
           if (moved) await applyParked(ctx, provider.name, res.providerMessageId, t);
@@ -196,17 +205,22 @@ export class Dispatcher {
         return;
       } catch (err) {
         const pe = asProviderError(err);
-        this.d.breakers.record(provider.name, false);
+        const verdict = verdictOf(pe);
+        this.d.breakers.record(provider.name, !verdict.carrierFault);
         this.d.log.warn({ message_id: m.id, provider: provider.name, code: pe.code, provider_code: pe.providerCode }, pe.message);
-        if (!pe.retryable) return this.fail(m, pe, provider.name);
-        last = pe;
+        if (!verdict.failover) return this.fail(m, pe, provider.name);
+        faults.push(describeFault(provider.name, pe));
+        if (pe.retryable) transient ??= pe;
+        else refusal ??= { err: pe, provider: provider.name };
       }
     }
-    await this.retry(m, last!);
+    const tried = faults.length > 1 ? ` (${faults.join('; ')})` : '';
+    if (transient) return this.retry(m, transient, tried);
+    await this.fail(m, refusal!.err, refusal!.provider, tried);
   }
 
   private outbound(m: Message, code: string | undefined): OutboundMessage {
-    const meta = m.meta ? (JSON.parse(m.meta) as { voice?: OutboundMessage['voice'] }) : {};
+    const meta = m.meta ? (JSON.parse(m.meta) as { voice?: OutboundMessage['voice']; dials?: number }) : {};
     return {
       id: m.id,
       to: m.to_number,
@@ -219,10 +233,11 @@ export class Dispatcher {
       locale: m.locale,
       attempt: m.attempts,
       voice: meta.voice,
+      ...(m.channel === 'voice' ? { dial: meta.dials ?? 1 } : {}),
     };
   }
 
-  private async retry(m: Message, err: ProviderError): Promise<void> {
+  private async retry(m: Message, err: ProviderError, tried = ''): Promise<void> {
     const now = this.d.now();
     const delay = backoffDelay(m.attempts, { baseMs: this.d.config.backoff_base_ms, maxMs: this.d.config.backoff_max_ms, factor: 2, jitter: 0.5 });
     await this.d.writer.run((ctx) =>
@@ -230,14 +245,14 @@ export class Dispatcher {
         to: 'queued',
         now,
         lockedBy: this.workerId,
-        detail: `retry in ${delay} ms: ${err.code}`,
+        detail: `retry in ${delay} ms: ${err.code}${tried}`,
         set: { next_attempt_at: now + delay, error_code: err.code, error_message: err.message, locked_by: null },
       }),
     );
     this.stats.retried++;
   }
 
-  private async fail(m: Message, err: ProviderError, provider?: string): Promise<void> {
+  private async fail(m: Message, err: ProviderError, provider?: string, tried = ''): Promise<void> {
     const now = this.d.now();
     await this.d.writer.run((ctx) =>
       transition(ctx, m, {
@@ -245,7 +260,7 @@ export class Dispatcher {
         now,
         lockedBy: this.workerId,
         provider: provider ?? null,
-        detail: err.providerCode ? `${err.code} (${err.providerCode})` : err.code,
+        detail: (err.providerCode ? `${err.code} (${err.providerCode})` : err.code) + tried,
         set: { final_at: now, error_code: err.providerCode ? `${err.code}:${err.providerCode}` : err.code, error_message: err.message, provider: provider ?? m.provider },
       }),
     );

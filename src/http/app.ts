@@ -1,11 +1,12 @@
 /**
  * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, health) →
- * the API families → dev inbox → carrier callbacks.
+ * the API families → dev inbox → carrier callbacks → admin.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Gateway } from '../gateway.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { ApiKeyAuth } from './auth.ts';
 import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
@@ -27,6 +28,8 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     routerOptions: { ignoreTrailingSlash: true },
     // Strict types: "6" is not a code_length. Families that accept strings (TingTing) say so in their schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Bad percent-encoding and over-long path params get the same error shape as everything else.
+    frameworkErrors: nativeErrorHandler,
   });
 
   await app.register(swagger, {
@@ -51,5 +54,6 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   for (const family of familyPlugins()) await app.register(family, { gw, auth });
   if (gw.config.dev_inbox.enabled) await app.register(inboxRoutes, { gw });
   await app.register(hookRoutes, { gw });
+  await app.register(adminRoutes, { gw });
   return app;
 }

@@ -34,6 +34,11 @@ export function describeError(err: FastifyError | Error): DescribedError {
   if (status === 415)
     return { status, code: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' };
   if (status === 413) return { status, code: 'body_too_large', message: 'the request body is too large; the limit is 1 MB' };
+  // The router's own refusals (Fastify's frameworkErrors), before any route or hook runs.
+  if (fe.code === 'FST_ERR_BAD_URL')
+    return { status: 400, code: 'invalid_path', message: 'the URL path is not valid percent-encoding; encode it with encodeURIComponent' };
+  if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return { status: 414, code: 'path_too_long', message: 'a path parameter is too long; ids are 32 hex characters' };
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
     return { status: 400, code: 'invalid_json', message: 'the body is empty; send a JSON object' };
   if (status === 400 && (err instanceof SyntaxError || /JSON/i.test(fe.code ?? '') || /JSON/.test(err.message)))

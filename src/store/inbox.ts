@@ -14,6 +14,8 @@ export interface InboxRecord {
   created_at: number;
 }
 
+export type InboxView = InboxEntry & { code_sealed: string | null; status: string | null };
+
 export class InboxStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -23,28 +25,46 @@ export class InboxStore {
   /**
    * Records a message once: a resend of the same message id (a retry after a crash between the
    * carrier's accept and our commit) returns the first record, as a carrier honouring an
-   * idempotency key would.
+   * idempotency key would. A call re-dialed after no answer is a new call: `dial` n keeps the
+   * message's n-th record.
    */
-  async record(entry: InboxRecord): Promise<{ id: number; duplicate: boolean }> {
-    const existing = await this.db.selectFrom('inbox').select('id').where('message_id', '=', entry.message_id).executeTakeFirst();
+  async record(entry: InboxRecord, dial = 1): Promise<{ id: number; duplicate: boolean }> {
+    const existing = await this.db
+      .selectFrom('inbox')
+      .select('id')
+      .where('message_id', '=', entry.message_id)
+      .orderBy('id')
+      .limit(1)
+      .offset(dial - 1)
+      .executeTakeFirst();
     if (existing) return { id: existing.id, duplicate: true };
     const row = await this.db.insertInto('inbox').values(entry).returning('id').executeTakeFirstOrThrow();
     this.hub.emit({ type: 'inbox.new', inboxId: row.id, messageId: entry.message_id });
     return { id: row.id, duplicate: false };
   }
 
-  /** Newest first, with the sealed code of the verification the message belongs to (for highlighting). */
-  list(limit = 100, to?: string): Promise<Array<InboxEntry & { code_sealed: string | null }>> {
-    let q = this.db
+  /**
+   * Newest first, with the sealed code of the verification the message belongs to (for
+   * highlighting) and the message's delivery status (null once the message row is gone).
+   */
+  list(limit = 100, to?: string): Promise<InboxView[]> {
+    let q = this.view().orderBy('inbox.id', 'desc').limit(limit);
+    if (to) q = q.where('inbox.to_number', '=', to);
+    return q.execute();
+  }
+
+  /** One entry in the same shape as list() (the live page's `new` event). */
+  find(id: number): Promise<InboxView | undefined> {
+    return this.view().where('inbox.id', '=', id).executeTakeFirst();
+  }
+
+  private view() {
+    return this.db
       .selectFrom('inbox')
       .leftJoin('messages', 'messages.id', 'inbox.message_id')
       .leftJoin('verifications', 'verifications.id', 'messages.verification_id')
       .selectAll('inbox')
-      .select('verifications.code_sealed')
-      .orderBy('inbox.id', 'desc')
-      .limit(limit);
-    if (to) q = q.where('inbox.to_number', '=', to);
-    return q.execute();
+      .select(['verifications.code_sealed', 'messages.status']);
   }
 
   get(id: number): Promise<InboxEntry | undefined> {

@@ -211,8 +211,20 @@ const m002 = (dialect: DialectName): Migration => ({
   },
 });
 
+// channel "auto": the voice-fallback sweep runs every poll, so it reads only live 'auto' rows.
+const m003: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createIndex('verifications_auto')
+      .on('verifications')
+      .column('id')
+      .where((eb) => eb.and([eb(sql.ref('channel'), '=', 'auto'), eb(sql.ref('status'), '=', 'pending')]))
+      .execute();
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': m001(dialect), '002_webhooks': m002(dialect) };
+  return { '001_initial': m001(dialect), '002_webhooks': m002(dialect), '003_auto_voice': m003 };
 }
 
 export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<string[]> {

@@ -51,13 +51,43 @@ async function applyTo(
       .execute();
     return true;
   }
+  if ((outcome === 'no_answer' || outcome === 'busy') && (await redial(ctx, m, errorCode ?? outcome, now))) return true;
   const to: MessageStatus = outcome === 'delivered' ? 'delivered' : 'undelivered';
   return transition(ctx, m, {
     to,
     now,
     provider: m.provider,
     detail: errorCode ? `receipt ${errorCode}` : 'receipt',
-    set: { final_at: now, error_code: to === 'delivered' ? null : errorCode ?? 'undelivered', bill_sec: billSec },
+    // A call's no_answer / busy outcome is its error code unless the carrier gave its own.
+    set: { final_at: now, error_code: to === 'delivered' ? null : errorCode ?? outcome, bill_sec: billSec },
+  });
+}
+
+/** The pause before re-dialing: long enough for a busy line to free up or the callee to reach the phone. */
+export const REDIAL_DELAY_MS = 30_000;
+
+/**
+ * Re-queues a call that was not answered (or met a busy line) while the caller's re-dials last
+ * (meta.voice.retries; meta.dials counts the calls placed). The carrier id is cleared so a late
+ * receipt of this call cannot land on the next one. False when no re-dial is left.
+ */
+async function redial(ctx: JobContext, m: Message, errorCode: string, now: number): Promise<boolean> {
+  const meta = m.meta ? (JSON.parse(m.meta) as { voice?: { retries?: number }; dials?: number }) : {};
+  const dials = meta.dials ?? 1;
+  const retries = meta.voice?.retries ?? 0;
+  if (m.channel !== 'voice' || dials > retries) return false;
+  return transition(ctx, m, {
+    to: 'queued',
+    now,
+    provider: m.provider,
+    detail: `receipt ${errorCode}; re-dial ${dials} of ${retries}`,
+    set: {
+      next_attempt_at: now + REDIAL_DELAY_MS,
+      provider_message_id: null,
+      locked_by: null,
+      error_code: errorCode,
+      meta: JSON.stringify({ ...meta, dials: dials + 1 }),
+    },
   });
 }
 

@@ -44,6 +44,24 @@ export async function enqueueDeliveries(trx: Transaction<Database>, rows: NewWeb
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto('webhook_outbox').values(rows.slice(i, i + INSERT_CHUNK)).execute();
 }
 
+/** Pending rows (as `w`) with no older pending row of their subject: the only claimable ones. */
+function headsOfSubjects(db: Kysely<Database>) {
+  return db
+    .selectFrom('webhook_outbox as w')
+    .where('w.state', '=', 'pending')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('webhook_outbox as o')
+            .select('o.id')
+            .whereRef('o.subject_id', '=', 'w.subject_id')
+            .where('o.state', '=', 'pending')
+            .whereRef('o.id', '<', 'w.id'),
+        ),
+      ),
+    );
+}
+
 export interface WebhookClaim {
   limit: number;
   now: number;
@@ -61,22 +79,9 @@ export interface WebhookClaim {
  * never claim the same row; SQLite has one writer, so the subquery is already exclusive.
  */
 export async function claimDeliveries(db: Kysely<Database>, dialect: DialectName, o: WebhookClaim): Promise<WebhookDelivery[]> {
-  let due = db
-    .selectFrom('webhook_outbox as w')
+  let due = headsOfSubjects(db)
     .select('w.id')
-    .where('w.state', '=', 'pending')
     .where('w.next_attempt_at', '<=', o.now)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('webhook_outbox as o')
-            .select('o.id')
-            .whereRef('o.subject_id', '=', 'w.subject_id')
-            .where('o.state', '=', 'pending')
-            .whereRef('o.id', '<', 'w.id'),
-        ),
-      ),
-    )
     .orderBy('w.next_attempt_at')
     .orderBy('w.id')
     .limit(o.limit);
@@ -114,18 +119,26 @@ export async function markFailed(db: Kysely<Database>, row: WebhookDelivery, err
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Earliest due time among pending rows (the worker sleeps until then, at most its poll interval). */
+/** When the next claim can find a row: the earliest due time among the heads of their subjects. */
 export async function nextDeliveryDueAt(db: Kysely<Database>): Promise<number | undefined> {
-  const r = await db
-    .selectFrom('webhook_outbox')
-    .select('next_attempt_at')
-    .where('state', '=', 'pending')
-    .orderBy('next_attempt_at')
-    .limit(1)
-    .executeTakeFirst();
+  const r = await headsOfSubjects(db).select('w.next_attempt_at').orderBy('w.next_attempt_at').limit(1).executeTakeFirst();
   return r?.next_attempt_at;
 }
 
-export function listDeliveries(db: Db, accountId: string, limit = 100): Promise<WebhookDelivery[]> {
-  return db.selectFrom('webhook_outbox').selectAll().where('account_id', '=', accountId).orderBy('id', 'desc').limit(limit).execute();
+export interface DeliveryQuery {
+  accountId: string;
+  state?: string;
+  subjectId?: string;
+  /** Only rows older than this delivery id (the cursor of the previous page). */
+  before?: number;
+  limit: number;
+}
+
+/** The account's delivery log, newest first (the (account_id, state) index serves the filter). */
+export function listDeliveries(db: Db, q: DeliveryQuery): Promise<WebhookDelivery[]> {
+  let sel = db.selectFrom('webhook_outbox').selectAll().where('account_id', '=', q.accountId);
+  if (q.state) sel = sel.where('state', '=', q.state);
+  if (q.subjectId) sel = sel.where('subject_id', '=', q.subjectId);
+  if (q.before !== undefined) sel = sel.where('id', '<', q.before);
+  return sel.orderBy('id', 'desc').limit(q.limit).execute();
 }

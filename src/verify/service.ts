@@ -13,6 +13,7 @@ import type { VerificationStatus } from '../core/status.ts';
 import { isLocale, type Locale, renderSms, templateProblem, voiceScript } from '../core/templates.ts';
 import type { Config } from '../config.ts';
 import { debit } from '../store/accounts.ts';
+import { claimVoiceFallback, dropVoiceFallback } from '../store/autovoice.ts';
 import type { DialectName } from '../store/dialect.ts';
 import { insertMessage } from '../store/messages.ts';
 import type { Account, Database, Message, Verification } from '../store/schema.ts';
@@ -53,9 +54,12 @@ export interface SendRequest {
   from?: string;
   /** A family's own rendering of the message for this code (TingTing's caller text, Bitel's fixed template). */
   render?: (code: string) => string;
-  voice?: { voiceId?: string; repeat?: number };
+  /** retries: re-dials when the call is not answered or busy (the dispatcher places them). */
+  voice?: { voiceId?: string; repeat?: number; retries?: number };
   meta?: Record<string, unknown>;
   idempotency?: { key: string; body: unknown };
+  /** channel "auto": this SMS is followed by a call with the same code if not delivered in time (src/dispatch/autovoice.ts). */
+  autoVoice?: boolean;
 }
 
 export interface SendResult {
@@ -169,6 +173,35 @@ export class VerifyService {
       return { ...stored, code: openCode(this.d.keys.seal, stored.verification.code_sealed), replayed: true };
     }
     return { ...outcome, code: openCode(this.d.keys.seal, outcome.verification.code_sealed), replayed: false };
+  }
+
+  /**
+   * channel "auto", its second step: the same code by voice on the same verification, counted as a
+   * send and charged as a call. Claimed with a guarded UPDATE (once across instances); when the
+   * call has no price or the balance does not cover it, the verification stays an SMS one.
+   */
+  async voiceFallback(v: Verification): Promise<Message | VerifyError | undefined> {
+    const now = this.d.now();
+    const code = openCode(this.d.keys.seal, v.code_sealed);
+    const text = voiceScript({ locale: v.locale as Locale, code, appName: v.app_name ?? undefined });
+    const price = priceFor(this.d.config.prices, v.to_number, 'voice', 1);
+    return this.d.writer.run(async (ctx) => {
+      if (!(await claimVoiceFallback(ctx.trx, v.id, now))) return undefined;
+      if (price === undefined || !(await debit(ctx.trx, v.account_id, price))) {
+        await dropVoiceFallback(ctx.trx, v, now);
+        return price === undefined ? new VerifyError('unsupported_destination', 400, `no voice price is configured for ${v.to_number}; add a price rule for its prefix`, 'to') : insufficient(price);
+      }
+      const message = this.newMessage(
+        { accountId: v.account_id, family: v.family, channel: 'voice', verificationId: v.id, to: v.to_number, locale: v.locale },
+        maskCode(text, code),
+        { encoding: 'ucs2', segments: 1 },
+        price,
+        now,
+      );
+      await insertMessage(ctx, message);
+      await ctx.trx.insertInto('ledger').values({ account_id: v.account_id, amount: -price, reason: 'message', message_id: message.id, at: now }).execute();
+      return message;
+    });
   }
 
   /** A plain message with no code (Bitel's sms/single): same pricing, outbox and receipts. */
@@ -299,7 +332,8 @@ export class VerifyService {
 
   private template(req: SendRequest, locale: Locale): string | undefined {
     if (req.templateId !== undefined) {
-      const t = this.d.config.templates[req.templateId];
+      // Own keys only: "toString" or "__proto__" is no template.
+      const t = Object.hasOwn(this.d.config.templates, req.templateId) ? this.d.config.templates[req.templateId] : undefined;
       if (!t) throw new VerifyError('template_not_found', 400, `no template "${req.templateId}"; define it under "templates" in the config`, 'template_id');
       return t[locale] ?? t.en ?? Object.values(t)[0];
     }
@@ -333,7 +367,7 @@ export class VerifyService {
       account_id: req.account.id,
       family: req.family,
       to_number: to,
-      channel: req.channel,
+      channel: req.autoVoice ? 'auto' : req.channel,
       status: 'pending',
       code_hash: hashCode(this.d.keys.hash, id, code),
       code_sealed: sealCode(this.d.keys.seal, code),

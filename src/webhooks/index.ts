@@ -7,8 +7,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
-import type { Database } from '../store/schema.ts';
-import { type AccountWebhook, setAccountWebhook } from '../store/webhooks.ts';
+import type { Database, WebhookDelivery } from '../store/schema.ts';
+import { type AccountWebhook, type DeliveryQuery, listDeliveries, setAccountWebhook } from '../store/webhooks.ts';
+import { VerifyError } from '../verify/errors.ts';
 import { type AccountHook, WebhookSettings } from './cache.ts';
 import { WebhookOutbox } from './outbox.ts';
 import type { WebhookOptions } from './options.ts';
@@ -51,13 +52,21 @@ export class Webhooks {
     return this.settings.get(this.d.db, accountId);
   }
 
-  /** Sets or replaces the webhook; a missing secret is generated (the caller shows it once). */
-  async set(accountId: string, hook: { url: string; format: string; secret?: string }): Promise<AccountWebhook> {
-    const full = { url: hook.url, format: hook.format, secret: hook.secret ?? newWebhookSecret() };
+  /**
+   * Sets or replaces the webhook. Without a secret the current one is kept (moving the URL must
+   * not break the receiver's signature check); an account without one gets a generated secret,
+   * flagged `generated` so the caller shows it once. Throws invalid_url (field url) for anything
+   * but an absolute http(s) URL without credentials.
+   */
+  async set(accountId: string, hook: { url: string; format: string; secret?: string }): Promise<AccountWebhook & { generated: boolean }> {
+    const url = webhookUrl(hook.url);
+    const current = hook.secret ? undefined : (await this.get(accountId))?.secret;
+    const secret = hook.secret ?? current ?? newWebhookSecret();
+    const full = { url, format: hook.format, secret };
     await setAccountWebhook(this.d.db, accountId, full, this.d.now());
     this.settings.invalidate(accountId);
     this.worker.wake();
-    return full;
+    return { ...full, generated: !hook.secret && !current };
   }
 
   /** Removes the webhook; its pending deliveries are given up (state dead, "webhook removed"). */
@@ -65,6 +74,19 @@ export class Webhooks {
     await setAccountWebhook(this.d.db, accountId, null, this.d.now());
     this.settings.invalidate(accountId);
   }
+
+  /** The delivery log (newest first): what was sent, what is waiting for a retry, what was given up. */
+  deliveries(q: DeliveryQuery): Promise<WebhookDelivery[]> {
+    return listDeliveries(this.d.db, q);
+  }
+}
+
+/** The normalized URL, or invalid_url: only http(s), and no credentials (they would sit in logs and rows). */
+function webhookUrl(raw: string): string {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password)
+    throw new VerifyError('invalid_url', 400, 'url must be an absolute http:// or https:// URL without credentials, e.g. "https://example.com/hooks/otp"', 'url');
+  return url.href;
 }
 
 export function newWebhookSecret(): string {

@@ -84,7 +84,7 @@ export class WebhookWorker {
     while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
   }
 
-  /** Earliest due time of a pending delivery (tests: has everything due been tried?). */
+  /** When a delivery can next be claimed (tests: has everything due been tried?). */
   nextDue(): Promise<number | undefined> {
     return nextDeliveryDueAt(this.d.db);
   }

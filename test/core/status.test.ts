@@ -15,7 +15,7 @@ import {
 const ALLOWED: Record<MessageStatus, MessageStatus[]> = {
   queued: ['sending', 'expired', 'canceled', 'failed'],
   sending: ['sent', 'queued', 'failed', 'expired', 'delivered', 'undelivered'],
-  sent: ['delivered', 'undelivered', 'failed', 'expired'],
+  sent: ['delivered', 'undelivered', 'failed', 'expired', 'queued'],
   delivered: [],
   undelivered: ['delivered'],
   failed: [],
@@ -34,6 +34,7 @@ test('message transitions: the full matrix', () => {
 test('key message transitions', () => {
   assert.equal(canMessageTransition('sending', 'delivered'), true, 'receipt before submit response');
   assert.equal(canMessageTransition('sending', 'queued'), true, 'retry');
+  assert.equal(canMessageTransition('sent', 'queued'), true, 're-dial of an unanswered call');
   assert.equal(canMessageTransition('undelivered', 'delivered'), true, 'late DELIVRD');
   assert.equal(canMessageTransition('delivered', 'undelivered'), false);
   assert.equal(canMessageTransition('queued', 'sent'), false);

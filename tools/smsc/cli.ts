@@ -3,6 +3,7 @@
  * run the SMSC simulator until interrupted. `smscCommand()` is the same command for a parent
  * commander program.
  */
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startSmsc, type SmscOptions } from './server.ts';
@@ -36,12 +37,13 @@ export function smscCommand(name = 'smsc'): Command {
     .addOption(new Option('--receipt-id-format <f>', 'id format in the receipt text (default: --id-format)').choices(['hex', 'decimal']))
     .addOption(new Option('--receipt-format <f>', 'receipt as text, TLVs or both').choices(['text', 'tlv', 'both']).default('both'))
     .option('--verbose', 'print every received message')
+    .option('--report <file>', 'when stopped, write the stats and every received destination as JSON to this file (benches count losses with it)')
     .action(async (o) => {
       const opts: SmscOptions = {
         port: o.port, host: o.host, system_id: o.systemId, password: o.password, receipt_delay_ms: o.receiptDelay,
         outcomes: o.outcome, throttle_every: o.throttleEvery, drop_after: o.dropAfter, response_delay_ms: o.responseDelay, invalid_prefixes: o.invalidPrefix,
         id_format: o.idFormat, receipt_id_format: o.receiptIdFormat, receipt_format: o.receiptFormat,
-        max_messages: o.verbose ? 100_000 : 1000,
+        max_messages: o.report ? 10_000_000 : o.verbose ? 100_000 : 1000,
       };
       const smsc = await startSmsc(opts);
       console.log(`SMSC simulator listening on ${o.host}:${smsc.port} (system_id "${o.systemId}", password "${o.password}")`);
@@ -56,6 +58,7 @@ export function smscCommand(name = 'smsc'): Command {
         clearInterval(ticker);
         const st = smsc.stats();
         await smsc.close();
+        if (o.report) writeFileSync(o.report, JSON.stringify({ stats: st, to: smsc.messages.map((m) => m.to) }));
         console.log(`SMSC simulator stopped: ${st.accepted} accepted, ${st.receipts_sent} receipts sent`);
         process.exit(0);
       };

@@ -10,6 +10,7 @@ import { bitelErrorHandler } from './envelope.ts';
 import { otpRoutes } from './otp.ts';
 import { smsRoutes } from './sms.ts';
 import { voiceRoutes } from './voice.ts';
+import { webhookRoutes } from './webhook.ts';
 
 export const bitelRoutes: FamilyPlugin = async (app, { gw, auth }) => {
   app.setErrorHandler(bitelErrorHandler);
@@ -17,4 +18,5 @@ export const bitelRoutes: FamilyPlugin = async (app, { gw, auth }) => {
   otpRoutes(app, gw);
   smsRoutes(app, gw);
   voiceRoutes(app, gw);
+  webhookRoutes(app, gw);
 };

@@ -29,7 +29,7 @@ export const VoiceOtpBody = Type.Object({
   text: Type.String({ pattern: '^[0-9]{1,6}$', description: 'the code to read: digits only, at most 6' }),
   voiceId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'voice played before the digits' })),
   repeatCount: Type.Optional(Count(1, 10, '^([1-9]|10)$', 'times the digits are read (1–10, default 2)')),
-  retryCount: Type.Optional(Count(0, 5, '^[0-5]$', 're-dials on no answer or busy (0–5, default 1)')),
+  retryCount: Type.Optional(Count(0, 5, '^[0-5]$', 'calls placed again, 30 s apart, when one ends unanswered or busy (0–5, default 1)')),
   serverId: Type.Optional(
     Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Integer({ minimum: 0 })], { description: 'dialer to call from (recorded)' }),
   ),

@@ -1,12 +1,11 @@
 /**
  * Voice OTP: POST /api/v1/voice/otp → the request id, POST /api/v2/voice/otp → the call object;
  * GET /api/v2/voice/status/:id and GET /api/v1/voice/cdr/:id. The call speaks the code in
- * Persian, digit by digit, repeatCount times; retryCount is stored as `meta.redial` (re-dials
- * left on no answer or busy) for the dispatcher.
+ * Persian, digit by digit, repeatCount times (the core's Persian voice script); retryCount is
+ * the re-dials the dispatcher places when a call ends unanswered or busy.
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { voiceScript } from '../../core/templates.ts';
 import type { Gateway } from '../../gateway.ts';
 import type { Account } from '../../store/schema.ts';
 import { bindCaseInsensitive, principal } from './binding.ts';
@@ -20,9 +19,8 @@ const count = (v: number | string | undefined, fallback: number) => (v === undef
 
 export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const call = (account: Account, b: S.VoiceOtpBody, version: 1 | 2) => {
-    const repeat = count(b.repeatCount, 2);
-    return gw.verify.send({
+  const call = (account: Account, b: S.VoiceOtpBody, version: 1 | 2) =>
+    gw.verify.send({
       account,
       family: 'bitel',
       to: b.phoneNumber,
@@ -30,15 +28,13 @@ export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
       code: b.text,
       locale: 'fa',
       defaultRegion: 'IR',
-      render: (code) => voiceScript({ locale: 'fa', code, repeat }),
-      voice: { repeat, ...(b.voiceId !== undefined ? { voiceId: b.voiceId } : {}) },
-      meta: {
-        api: `v${version}`,
-        redial: count(b.retryCount, 1),
-        ...(b.serverId !== undefined ? { serverId: String(b.serverId) } : {}),
+      voice: {
+        repeat: count(b.repeatCount, 2),
+        retries: count(b.retryCount, 1),
+        ...(b.voiceId !== undefined ? { voiceId: b.voiceId } : {}),
       },
+      meta: { api: `v${version}`, ...(b.serverId !== undefined ? { serverId: String(b.serverId) } : {}) },
     });
-  };
 
   r.post(
     '/api/v1/voice/otp',

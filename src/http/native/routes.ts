@@ -56,7 +56,8 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         account,
         family: 'native',
         to: b.to,
-        channel: b.channel,
+        channel: b.channel === 'auto' ? 'sms' : b.channel,
+        autoVoice: b.channel === 'auto',
         locale: b.locale,
         codeLength: b.code_length,
         code: b.code,
@@ -133,11 +134,14 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
       const q = req.query;
       const limit = q.limit ?? 50;
       const to = q.to ? gw.verify.normalize(q.to, account.default_region, 'voice') : undefined;
+      // The date-time format admits a leap second (":60"), which Date.parse cannot read.
+      const since = q.since ? Date.parse(q.since) : undefined;
+      if (Number.isNaN(since)) throw new VerifyError('invalid_value', 400, `since "${q.since}" is not an instant; send ISO 8601 like 2024-01-31T12:00:00Z`, 'since');
       const rows = await listMessages(gw.store.db, {
         accountId: account.id,
         to,
         status: q.status,
-        since: q.since ? Date.parse(q.since) : undefined,
+        since,
         before: q.cursor,
         limit,
       });

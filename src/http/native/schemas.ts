@@ -11,7 +11,9 @@ export const ErrorOut = Type.Object(
   },
 );
 
-const Channel = Type.Union([Type.Literal('sms'), Type.Literal('voice')]);
+const Channel = Type.Union([Type.Literal('sms'), Type.Literal('voice'), Type.Literal('auto')], {
+  description: 'auto: SMS, then a voice call with the same code if the SMS is not delivered within verify.auto_voice_after_seconds',
+});
 
 export const SendBody = Type.Object(
   {

@@ -13,20 +13,9 @@
  */
 import { callStatus, charged, epochSeconds, nationalNumber, smsStatus } from '../../http/bitel/status-codes.ts';
 import { isMessageStatus } from '../../core/status.ts';
-import type { Account, Message, Verification } from '../../store/schema.ts';
+import type { StatusChange } from './types.ts';
 
-export interface BitelWebhookEvent {
-  kind: 'message' | 'verification';
-  status: string;
-  at: number;
-  /** The error code this change set, when the caller knows it (else the row's, if the row is at this status). */
-  errorCode?: string | null;
-  message?: Message;
-  verification?: Verification;
-  account: Account;
-}
-
-export function bitelWebhookBody(e: BitelWebhookEvent): unknown | undefined {
+export function bitelWebhookBody(e: StatusChange): unknown | undefined {
   const m = e.message;
   if (e.kind !== 'message' || !m) return undefined;
   // The event's step, not the row's: two changes committed together each report their own.
