@@ -36,6 +36,8 @@ type CallTrouble = 'no_answer' | 'busy';
 export interface InboxSink {
   /** `dial` (voice): a re-dial is a new record, a resend of the same dial is not. */
   record(entry: InboxRecord, dial?: number): Promise<{ id: number; duplicate: boolean }>;
+  /** Accepted messages whose receipt was never recorded (the process died in between). */
+  unreported?(provider: string): Promise<Array<{ provider_message_id: string; to_number: string; channel: string; dials: number }>>;
 }
 
 export class DevInboxProvider implements Provider {
@@ -68,6 +70,8 @@ export class DevInboxProvider implements Provider {
 
   async start(ctx: ProviderContext): Promise<void> {
     this.ctx = ctx;
+    for (const m of (await this.sink.unreported?.(this.name)) ?? [])
+      this.report({ to: m.to_number, channel: m.channel as Channel, dial: Number(m.dials) }, m.provider_message_id);
   }
 
   async send(msg: OutboundMessage): Promise<SendResult> {
@@ -87,6 +91,12 @@ export class DevInboxProvider implements Provider {
     );
     this.sent++;
     const providerMessageId = `inbox-${id}`;
+    this.report(msg, providerMessageId);
+    return { providerMessageId };
+  }
+
+  /** The receipt a phone would cause, after `delivery_delay_ms`. */
+  private report(msg: Pick<OutboundMessage, 'to' | 'channel' | 'dial'>, providerMessageId: string): void {
     const outcome = this.outcomeOf(msg);
     const report = () =>
       this.ctx?.onReceipt({
@@ -100,10 +110,9 @@ export class DevInboxProvider implements Provider {
     const delay = this.config.delivery_delay_ms ?? 0;
     if (delay > 0) setTimeout(report, delay).unref();
     else setImmediate(report);
-    return { providerMessageId };
   }
 
-  private outcomeOf(msg: OutboundMessage): ReceiptOutcome {
+  private outcomeOf(msg: Pick<OutboundMessage, 'to' | 'channel' | 'dial'>): ReceiptOutcome {
     if (this.undelivered.has(msg.to)) return 'undelivered';
     const trouble = msg.channel === 'voice' ? this.troubled.get(msg.to) : undefined;
     const unanswered = this.config.unanswered_dials ?? Infinity;

@@ -67,6 +67,23 @@ export class InboxStore {
       .select(['verifications.code_sealed', 'messages.status']);
   }
 
+  /**
+   * Messages this inbox accepted whose receipt was never recorded: the process died between the
+   * "sent" commit and the receipt's. A real carrier would still send that receipt, so the dev
+   * inbox reports them again on start.
+   */
+  unreported(provider: string): Promise<Array<{ provider_message_id: string; to_number: string; channel: string; dials: number }>> {
+    return this.db
+      .selectFrom('messages')
+      .innerJoin('inbox', 'inbox.message_id', 'messages.id')
+      .where('messages.provider', '=', provider)
+      .where('messages.status', '=', 'sent')
+      .select(['messages.provider_message_id', 'messages.to_number', 'messages.channel'])
+      .select((eb) => eb.fn.countAll<number>().as('dials'))
+      .groupBy(['messages.id', 'messages.provider_message_id', 'messages.to_number', 'messages.channel'])
+      .execute() as Promise<Array<{ provider_message_id: string; to_number: string; channel: string; dials: number }>>;
+  }
+
   get(id: number): Promise<InboxEntry | undefined> {
     return this.db.selectFrom('inbox').selectAll().where('id', '=', id).executeTakeFirst();
   }
