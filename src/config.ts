@@ -81,6 +81,22 @@ export const ConfigSchema = Type.Object({
       open_seconds: Type.Integer({ minimum: 1 }),
     }),
   }),
+  webhooks: Type.Object({
+    /** Run the delivery worker in this process. */
+    enabled: Type.Boolean(),
+    /** Receivers must answer within this. */
+    timeout_ms: Type.Integer({ minimum: 100, maximum: 60_000 }),
+    /** Deliveries are retried for this long after the status change, then marked dead. */
+    max_age_ms: Type.Integer({ minimum: 1 }),
+    backoff_base_ms: Type.Integer({ minimum: 1 }),
+    backoff_max_ms: Type.Integer({ minimum: 1 }),
+    /** How often due rows are looked for when nothing woke the worker (retries come due this way). */
+    poll_ms: Type.Integer({ minimum: 5 }),
+    /** Deliveries in flight at once (to different subjects by construction). */
+    concurrency: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** How long an account's webhook settings are cached by the hot path. */
+    cache_ttl_ms: Type.Integer({ minimum: 0 }),
+  }),
   store: Type.Object({
     /** Group commit: at most this many writes share one transaction. */
     group_commit_max: Type.Integer({ minimum: 1, maximum: 10000 }),
@@ -127,6 +143,16 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoff_base_ms: 1000,
       backoff_max_ms: 300_000,
       breaker: { window: 50, min_calls: 10, threshold: 0.5, open_seconds: 30 },
+    },
+    webhooks: {
+      enabled: true,
+      timeout_ms: 5_000,
+      max_age_ms: 24 * 3_600_000,
+      backoff_base_ms: 5_000,
+      backoff_max_ms: 3_600_000,
+      poll_ms: 1_000,
+      concurrency: 32,
+      cache_ttl_ms: 5_000,
     },
     store: { group_commit_max: 512 },
     // Micro-units of the account currency. Illustrative defaults; operators set their own.

@@ -20,7 +20,7 @@ import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
 import { GroupWriter } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
-import { Webhooks, webhookOptions } from './webhooks/index.ts';
+import { Webhooks } from './webhooks/index.ts';
 
 export interface GatewayOptions {
   log?: Logger;
@@ -54,7 +54,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   await migrate(store.db, store.dialect);
   const hub = new EventHub();
   const writer = new GroupWriter(store.db, hub, config.store.group_commit_max);
-  const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: webhookOptions(config), log: log.child({ component: 'webhooks' }), now });
+  const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now });
   // Each status change writes its webhook rows in its own transaction (no change without its webhook).
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);

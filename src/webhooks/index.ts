@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import type { Database, WebhookDelivery } from '../store/schema.ts';
@@ -12,11 +13,11 @@ import { type AccountWebhook, type DeliveryQuery, listDeliveries, setAccountWebh
 import { VerifyError } from '../verify/errors.ts';
 import { type AccountHook, WebhookSettings } from './cache.ts';
 import { WebhookOutbox } from './outbox.ts';
-import type { WebhookOptions } from './options.ts';
 import { WebhookWorker } from './worker.ts';
 
 export { verifySignature } from './signature.ts';
-export { webhookOptions, type WebhookOptions } from './options.ts';
+/** The `webhooks` section of the config (src/config.ts). */
+export type WebhookOptions = Config['webhooks'];
 
 export interface WebhooksDeps {
   db: Kysely<Database>;

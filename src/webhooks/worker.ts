@@ -14,7 +14,7 @@ import type { Database, WebhookDelivery } from '../store/schema.ts';
 import { claimDeliveries, markDelivered, markFailed, nextDeliveryDueAt } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
 import { renderBody } from './formats/index.ts';
-import type { WebhookOptions } from './options.ts';
+import type { Config } from '../config.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 
 export interface WebhookWorkerDeps {
@@ -22,7 +22,7 @@ export interface WebhookWorkerDeps {
   dialect: DialectName;
   hub: EventHub;
   settings: WebhookSettings;
-  options: WebhookOptions;
+  options: Config['webhooks'];
   log: Logger;
   now: () => number;
 }

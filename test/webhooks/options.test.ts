@@ -2,12 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { webhookOptions } from '../../src/webhooks/index.ts';
 
 const config = (webhooks?: unknown) => loadConfig({ database_url: 'sqlite::memory:', ...(webhooks ? { webhooks } : {}) }, { NODE_ENV: 'test' });
 
 test('defaults: receivers time out at 5 s, retries last 24 h with a backoff capped at 1 h', () => {
-  const o = webhookOptions(config());
+  const o = config().webhooks;
   assert.equal(o.timeout_ms, 5_000);
   assert.equal(o.max_age_ms, 24 * 3_600_000);
   assert.equal(o.backoff_max_ms, 3_600_000);
@@ -15,8 +14,8 @@ test('defaults: receivers time out at 5 s, retries last 24 h with a backoff capp
 });
 
 test('config.webhooks overrides a key; a bad value stops the start naming webhooks.<key>', () => {
-  assert.equal(webhookOptions(config({ timeout_ms: 200 })).timeout_ms, 200);
-  assert.equal(webhookOptions(config({ timeout_ms: 200 })).max_age_ms, 24 * 3_600_000, 'the others keep their defaults');
-  assert.throws(() => webhookOptions(config({ timeout_ms: 5 })), (e: Error) => e instanceof ConfigError && /webhooks\.timeout_ms/.test(e.message));
-  assert.throws(() => webhookOptions(config({ concurrency: 'lots' })), (e: Error) => e instanceof ConfigError && /webhooks\.concurrency/.test(e.message));
+  assert.equal(config({ timeout_ms: 200 }).webhooks.timeout_ms, 200);
+  assert.equal(config({ timeout_ms: 200 }).webhooks.max_age_ms, 24 * 3_600_000, 'the others keep their defaults');
+  assert.throws(() => config({ timeout_ms: 5 }), (e: Error) => e instanceof ConfigError && /webhooks\.timeout_ms/.test(e.message));
+  assert.throws(() => config({ concurrency: 'lots' }), (e: Error) => e instanceof ConfigError && /webhooks\.concurrency/.test(e.message));
 });
