@@ -3,7 +3,6 @@
  * ONE transaction (via the group-commit writer): charge + verification + message (the outbox
  * row). And the check path: one conditional UPDATE counts the guess, then a constant-time compare.
  */
-import { createHash } from 'node:crypto';
 import { codeMatches, generateCode, hashCode, openCode, sealCode } from '../core/code.ts';
 import { analyzeText } from '../core/encoding.ts';
 import { newId } from '../core/ids.ts';
@@ -15,12 +14,12 @@ import type { Config } from '../config.ts';
 import { debit } from '../store/accounts.ts';
 import { claimVoiceFallback, dropVoiceFallback } from '../store/autovoice.ts';
 import type { DialectName } from '../store/dialect.ts';
-import { insertMessage } from '../store/messages.ts';
 import type { Account, Database, Message, Verification } from '../store/schema.ts';
 import * as V from '../store/verifications.ts';
-import type { GroupWriter, JobContext } from '../store/writer.ts';
+import type { GroupWriter } from '../store/writer.ts';
 import type { Kysely } from 'kysely';
 import { maskCode } from './codemask.ts';
+import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage } from './outbox.ts';
 import { notFound, notPending, VerifyError } from './errors.ts';
 
 export type Channel = 'sms' | 'voice';
@@ -143,18 +142,15 @@ export class VerifyService {
       if (verification.send_count === 1) await V.insertVerification(ctx, verification);
       else if (!(await V.recordResend(trx, pending!, now, config.verify.resend_cooldown_seconds * 1000)))
         throw this.resendRefusal(pending!, now) ?? new VerifyError('resend_conflict', 409, 'a concurrent resend won; retry', 'to');
-      const message = this.newMessage(
+      const message = queuedMessage(
+        this.d.config.dispatch.deadline_seconds,
         { accountId: req.account.id, family: req.family, from: req.from, channel: req.channel, verificationId: verification.id, to: e164, locale: verification.locale, meta: req.voice ? { voice: req.voice } : undefined },
         maskCode(text, code),
         info,
         price,
         now,
       );
-      await insertMessage(ctx, message);
-      await trx
-        .insertInto('ledger')
-        .values({ account_id: req.account.id, amount: -price, reason: 'message', message_id: message.id, at: now })
-        .execute();
+      await queueCharged(ctx, message);
       const stored: Stored = { verification, message };
       if (req.idempotency)
         await V.putIdempotent(trx, {
@@ -191,15 +187,15 @@ export class VerifyService {
         await dropVoiceFallback(ctx.trx, v, now);
         return price === undefined ? new VerifyError('unsupported_destination', 400, `no voice price is configured for ${v.to_number}; add a price rule for its prefix`, 'to') : insufficient(price);
       }
-      const message = this.newMessage(
+      const message = queuedMessage(
+        this.d.config.dispatch.deadline_seconds,
         { accountId: v.account_id, family: v.family, channel: 'voice', verificationId: v.id, to: v.to_number, locale: v.locale },
         maskCode(text, code),
         { encoding: 'ucs2', segments: 1 },
         price,
         now,
       );
-      await insertMessage(ctx, message);
-      await ctx.trx.insertInto('ledger').values({ account_id: v.account_id, amount: -price, reason: 'message', message_id: message.id, at: now }).execute();
+      await queueCharged(ctx, message);
       return message;
     });
   }
@@ -223,7 +219,8 @@ export class VerifyService {
     const price = priceFor(this.d.config.prices, e164, channel, info.segments);
     if (price === undefined)
       throw new VerifyError('unsupported_destination', 400, `no ${channel} price is configured for ${e164}; add a price rule for its prefix`, 'to');
-    const message = this.newMessage(
+    const message = queuedMessage(
+        this.d.config.dispatch.deadline_seconds,
       { accountId: req.account.id, family: req.family, from: req.from, channel, verificationId: null, to: e164, locale: req.locale ?? 'en', meta: req.meta },
       req.text,
       info,
@@ -232,8 +229,7 @@ export class VerifyService {
     );
     const ok = await this.d.writer.run(async (ctx) => {
       if (!(await debit(ctx.trx, req.account.id, price))) return false;
-      await insertMessage(ctx, message);
-      await ctx.trx.insertInto('ledger').values({ account_id: req.account.id, amount: -price, reason: 'message', message_id: message.id, at: now }).execute();
+      await queueCharged(ctx, message);
       return true;
     });
     if (!ok) throw insufficient(price);
@@ -386,76 +382,4 @@ export class VerifyService {
     };
   }
 
-  private newMessage(
-    m: { accountId: string; family: string; from?: string; channel: Channel; verificationId: string | null; to: string; locale: string; meta?: Record<string, unknown> },
-    body: string,
-    info: { encoding: string; segments: number },
-    price: number,
-    now: number,
-  ): Message {
-    return {
-      id: newId(),
-      account_id: m.accountId,
-      verification_id: m.verificationId,
-      family: m.family,
-      to_number: m.to,
-      from_number: m.from ?? null,
-      channel: m.channel,
-      locale: m.locale,
-      body,
-      encoding: info.encoding,
-      segments: info.segments,
-      price,
-      status: 'queued',
-      provider: null,
-      provider_message_id: null,
-      attempts: 0,
-      next_attempt_at: now,
-      locked_by: null,
-      deadline_at: now + this.d.config.dispatch.deadline_seconds * 1000,
-      error_code: null,
-      error_message: null,
-      created_at: now,
-      updated_at: now,
-      sent_at: null,
-      final_at: null,
-      bill_sec: null,
-      meta: m.meta ? JSON.stringify(m.meta) : null,
-    };
-  }
-}
-
-function insufficient(price: number): VerifyError {
-  return new VerifyError('insufficient_balance', 402, `the balance does not cover this message (${price} micro-units); top up the account`, undefined);
-}
-
-/** Keys sorted at every level: the same JSON object sent with its fields in another order is the same request. */
-function hashRequest(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body ?? null)).digest('hex');
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
-}
-
-/** A code that is approved or canceled needs no more sends: drop the queued ones and refund them. */
-async function cancelQueued(ctx: JobContext, verificationId: string, now: number): Promise<void> {
-  const rows = await ctx.trx
-    .updateTable('messages')
-    .set({ status: 'canceled', updated_at: now, final_at: now })
-    .where('verification_id', '=', verificationId)
-    .where('status', '=', 'queued')
-    .returning(['id', 'account_id', 'price'])
-    .execute();
-  for (const r of rows) {
-    await ctx.trx.updateTable('accounts').set((eb) => ({ balance: eb('balance', '+', r.price) })).where('id', '=', r.account_id).execute();
-    await ctx.trx.insertInto('ledger').values({ account_id: r.account_id, amount: r.price, reason: 'refund', message_id: r.id, at: now }).execute();
-    await ctx.trx.insertInto('message_events').values({ message_id: r.id, status: 'canceled', at: now, provider: null, detail: 'verification closed' }).execute();
-  }
 }
