@@ -13,6 +13,7 @@ import type { Config } from '../config.ts';
 import { type OutboundMessage, type Provider, ProviderError, type Receipt } from '../providers/types.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
+import { ClaimPump } from '../store/pump.ts';
 import { claimDue, nextDueAt, releaseOrphanedSends, transition } from '../store/messages.ts';
 import { applyParked, applyReceipt, dropStaleParked, parkedReceipts } from '../store/receipts.ts';
 import type { Database, Message } from '../store/schema.ts';
@@ -42,19 +43,24 @@ export interface DispatcherDeps {
 
 export class Dispatcher {
   readonly workerId = randomUUID();
-  private inflight = 0;
-  private pumping = false;
-  private again = false;
-  private stopped = true;
+  private readonly pump: ClaimPump<{ m: Message; code: string | undefined }>;
   private timer?: NodeJS.Timeout;
   private offHub?: () => void;
-  private idle = new Set<() => void>();
   readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 };
 
-  constructor(private readonly d: DispatcherDeps) {}
+  constructor(private readonly d: DispatcherDeps) {
+    this.pump = new ClaimPump({
+      concurrency: d.config.concurrency,
+      batch: d.config.batch,
+      claim: (limit) => this.claim(limit),
+      process: ({ m, code }) => this.process(m, code),
+      onRowError: (err, { m }) => d.log.error({ err, message_id: m.id }, 'dispatch failed; the lease will retry it'),
+      onClaimError: (err) => d.log.error({ err }, 'claiming due messages failed'),
+    });
+  }
 
   get running(): boolean {
-    return !this.stopped;
+    return this.pump.running;
   }
 
   async start(): Promise<void> {
@@ -65,7 +71,7 @@ export class Dispatcher {
       const n = await releaseOrphanedSends(this.d.db, this.d.now());
       if (n > 0) this.d.log.warn({ count: n }, 'retrying messages left in flight by a previous run');
     }
-    this.stopped = false;
+    this.pump.start();
     this.offHub = this.d.hub.on((e) => {
       if (e.type === 'message.created') this.wake();
     });
@@ -73,26 +79,23 @@ export class Dispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.offHub?.();
     clearTimeout(this.timer);
-    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+    await this.pump.stop();
     for (const p of this.d.providers.values()) await p.stop?.();
     await this.d.writer.flush();
   }
 
   /** New work was committed: claim it now rather than at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) this.again = true;
-    else void this.pump();
+    this.pump.wake();
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (!this.running) return;
     void this.maintain().finally(() => {
       this.wake();
-      if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.d.config.poll_ms).unref();
+      if (this.running) this.timer = setTimeout(() => this.tick(), this.d.config.poll_ms).unref();
     });
   }
 
@@ -111,53 +114,18 @@ export class Dispatcher {
     }
   }
 
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        const room = this.d.config.concurrency - this.inflight;
-        if (room <= 0 || this.stopped) break;
-        const now = this.d.now();
-        const rows = await this.d.writer.run(async ({ trx, emit }) => {
-          const claimed = await claimDue(trx, this.d.dialect, {
-            limit: Math.min(room, this.d.config.batch),
-            workerId: this.workerId,
-            leaseMs: this.d.config.lease_ms,
-            now,
-          });
-          // A claim moves rows to "sending": announced like every other status change (webhooks, live views).
-          for (const m of claimed)
-            emit({ type: 'message.status', messageId: m.id, accountId: m.account_id, verificationId: m.verification_id, status: 'sending', at: now });
-          return claimed;
-        });
-        this.stats.claimed += rows.length;
-        if (rows.length === 0) break;
-        const codes = await this.codesFor(rows);
-        for (const m of rows) {
-          this.inflight++;
-          void this.process(m, codes.get(m.verification_id ?? ''))
-            .catch((err) => this.d.log.error({ err, message_id: m.id }, 'dispatch failed; the lease will retry it'))
-            .finally(() => {
-              this.inflight--;
-              this.settle();
-              this.wake();
-            });
-        }
-        if (rows.length === this.d.config.batch) this.again = true;
-      } while (this.again);
-    } catch (err) {
-      this.d.log.error({ err }, 'claiming due messages failed');
-    } finally {
-      this.pumping = false;
-      this.settle();
-    }
-  }
-
-  private settle(): void {
-    if (this.inflight > 0 || this.pumping) return;
-    for (const r of this.idle) r();
-    this.idle.clear();
+  /** Due rows leased to this worker as "sending" (announced like every status change), with their codes. */
+  private async claim(limit: number): Promise<Array<{ m: Message; code: string | undefined }>> {
+    const now = this.d.now();
+    const rows = await this.d.writer.run(async ({ trx, emit }) => {
+      const claimed = await claimDue(trx, this.d.dialect, { limit, workerId: this.workerId, leaseMs: this.d.config.lease_ms, now });
+      for (const m of claimed)
+        emit({ type: 'message.status', messageId: m.id, accountId: m.account_id, verificationId: m.verification_id, status: 'sending', at: now });
+      return claimed;
+    });
+    this.stats.claimed += rows.length;
+    const codes = await this.codesFor(rows);
+    return rows.map((m) => ({ m, code: codes.get(m.verification_id ?? '') }));
   }
 
   private async codesFor(rows: Message[]): Promise<Map<string, string>> {

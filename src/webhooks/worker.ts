@@ -11,6 +11,7 @@ import { backoffDelay } from '../core/backoff.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import type { Database, WebhookDelivery } from '../store/schema.ts';
+import { ClaimPump } from '../store/pump.ts';
 import { claimDeliveries, markDelivered, markFailed, nextDeliveryDueAt } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
 import { renderBody } from './formats/index.ts';
@@ -30,21 +31,25 @@ export interface WebhookWorkerDeps {
 type Outcome = { ok: true } | { ok: false; error: string };
 
 export class WebhookWorker {
-  private inflight = 0;
-  private pumping = false;
-  private again = false;
-  private stopped = true;
+  private readonly pump: ClaimPump<WebhookDelivery>;
   private timer?: NodeJS.Timeout;
   private offHub?: () => void;
-  private idle = new Set<() => void>();
   /** Aborts deliveries in flight at shutdown; their rows stay leased and are retried later. */
   private shutdown = new AbortController();
   readonly stats = { attempts: 0, delivered: 0, retried: 0, dead: 0 };
 
-  constructor(private readonly d: WebhookWorkerDeps) {}
+  constructor(private readonly d: WebhookWorkerDeps) {
+    this.pump = new ClaimPump({
+      concurrency: d.options.concurrency,
+      claim: (limit) => claimDeliveries(d.db, d.dialect, { limit, now: d.now(), leaseMs: this.leaseMs }),
+      process: (row) => this.process(row),
+      onRowError: (err, row) => d.log.error({ err, delivery: row.id }, 'recording a webhook delivery failed; its lease will retry it'),
+      onClaimError: (err) => d.log.error({ err }, 'claiming due webhooks failed'),
+    });
+  }
 
   get running(): boolean {
-    return !this.stopped;
+    return this.pump.running;
   }
 
   /** Lease of a claimed row: past the receiver's timeout with room to record the answer. */
@@ -53,8 +58,8 @@ export class WebhookWorker {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.running) return;
+    this.pump.start();
     this.shutdown = new AbortController();
     this.offHub = this.d.hub.on((e) => {
       // Committed changes of accounts with a webhook (or not yet known) may have queued a row.
@@ -65,23 +70,20 @@ export class WebhookWorker {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.offHub?.();
     clearTimeout(this.timer);
     this.shutdown.abort();
-    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+    await this.pump.stop();
   }
 
   /** Something may be due: claim now rather than at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) this.again = true;
-    else void this.pump();
+    this.pump.wake();
   }
 
   /** Resolves when nothing is being claimed or delivered (tests and graceful drain). */
-  async idleNow(): Promise<void> {
-    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+  idleNow(): Promise<void> {
+    return this.pump.drained();
   }
 
   /** When a delivery can next be claimed (tests: has everything due been tried?). */
@@ -90,45 +92,9 @@ export class WebhookWorker {
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (!this.running) return;
     this.wake();
     this.timer = setTimeout(() => this.tick(), this.d.options.poll_ms).unref();
-  }
-
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        const room = this.d.options.concurrency - this.inflight;
-        if (room <= 0 || this.stopped) break;
-        const rows = await claimDeliveries(this.d.db, this.d.dialect, { limit: room, now: this.d.now(), leaseMs: this.leaseMs });
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          this.inflight++;
-          void this.process(row)
-            .catch((err) => this.d.log.error({ err, delivery: row.id }, 'recording a webhook delivery failed; its lease will retry it'))
-            .finally(() => {
-              this.inflight--;
-              this.settle();
-              // The next row of this subject may be claimable now.
-              this.wake();
-            });
-        }
-        if (rows.length === room) this.again = true;
-      } while (this.again);
-    } catch (err) {
-      this.d.log.error({ err }, 'claiming due webhooks failed');
-    } finally {
-      this.pumping = false;
-      this.settle();
-    }
-  }
-
-  private settle(): void {
-    if (this.inflight > 0 || this.pumping) return;
-    for (const r of this.idle) r();
-    this.idle.clear();
   }
 
   private async process(row: WebhookDelivery): Promise<void> {
