@@ -1,18 +1,10 @@
 /** The dev inbox's storage: what the embedded carrier "received". */
 import type { Kysely } from 'kysely';
-import type { Database, InboxEntry } from './schema.ts';
+import type { Database, InboxEntry, InboxTable } from './schema.ts';
 import type { EventHub } from './events.ts';
 
-export interface InboxRecord {
-  message_id: string;
-  to_number: string;
-  channel: string;
-  text: string;
-  locale: string;
-  encoding: string;
-  segments: number;
-  created_at: number;
-}
+/** One received message, as the provider hands it over. */
+export type InboxRecord = Omit<InboxTable, 'id'>;
 
 export type InboxView = InboxEntry & { code_sealed: string | null; status: string | null };
 

@@ -9,6 +9,7 @@ import { VerifyError } from '../../verify/errors.ts';
 import type { Gateway } from '../../gateway.ts';
 import type { ApiKeyAuth, Principal } from '../auth.ts';
 import { nativeErrorHandler } from '../errors.ts';
+import { requireNativeKey } from './guard.ts';
 import { presentMessage, presentVerification } from './present.ts';
 import * as S from './schemas.ts';
 
@@ -29,12 +30,7 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
   const { gw, auth } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(nativeErrorHandler);
-  app.addHook('onRequest', async (req) => {
-    const p = await auth.fromHeader(req.headers.authorization, 'native');
-    if (!p)
-      throw new VerifyError('unauthorized', 401, 'send a valid API key as "Authorization: Bearer <key>" (create one with `otpgate keys create`)', 'Authorization');
-    req.principal = p;
-  });
+  app.addHook('onRequest', requireNativeKey(auth));
 
   r.post(
     '/v1/verifications',

@@ -12,6 +12,7 @@ import { VerifyError } from '../../verify/errors.ts';
 import { WEBHOOK_FORMATS } from '../../webhooks/formats/index.ts';
 import type { ApiKeyAuth } from '../auth.ts';
 import { nativeErrorHandler } from '../errors.ts';
+import { requireNativeKey } from './guard.ts';
 import { ErrorOut } from './schemas.ts';
 
 const security = [{ bearer: [] }];
@@ -78,12 +79,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { gw: Gateway; a
   const { gw, auth } = opts;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(nativeErrorHandler);
-  app.addHook('onRequest', async (req) => {
-    const p = await auth.fromHeader(req.headers.authorization, 'native');
-    if (!p)
-      throw new VerifyError('unauthorized', 401, 'send a valid API key as "Authorization: Bearer <key>" (create one with `otpgate keys create`)', 'Authorization');
-    req.principal = p;
-  });
+  app.addHook('onRequest', requireNativeKey(auth));
 
   r.get(
     '/v1/webhook',
