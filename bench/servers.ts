@@ -1,6 +1,9 @@
-/** Child processes for benches: the bare Fastify baseline and a real otpgate, pinned to one core where taskset exists. */
+/**
+ * Child processes for benches: the bare Fastify baseline, a real otpgate and the SMSC simulator,
+ * each pinned to one core where taskset exists (servers on core 0, peers on core 1).
+ */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +21,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-function pinned(cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const [c, a] = hasTaskset ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args];
-  return spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+// A bench that dies or gives up must not leave servers behind.
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+/** taskset execs the command, so the child's pid is the server's own (for /proc/<pid>/status). */
+export function pinned(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, core = 0): ChildProcess {
+  const [c, a] = hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
+  const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 function waitFor(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
@@ -46,9 +59,9 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-const stop = (child: ChildProcess) => () =>
+export const stop = (child: ChildProcess) => () =>
   new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
@@ -61,19 +74,84 @@ export async function startBare(): Promise<Running> {
   return { url: `http://127.0.0.1:${port}`, child, stop: stop(child) };
 }
 
-/** A real otpgate process on a fresh data dir; resolves with its dev API key. */
-export async function startOtpgate(config: Record<string, unknown> = {}): Promise<Running & { key: string; dataDir: string }> {
+const otpgateBin = join(import.meta.dirname, '..', 'bin', 'otpgate.mjs');
+
+async function untilReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`otpgate did not become ready (exit code ${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A real otpgate process on a fresh data dir, with a key for its dev account (made by
+ * `otpgate keys create`, so any log level works: at info Fastify logs every request).
+ */
+export async function startOtpgate(config: Record<string, unknown> = {}, logLevel = 'info'): Promise<Running & { key: string; dataDir: string }> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'otpgate-bench-'));
   const configFile = join(dataDir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ log_level: 'warn', ...config }));
-  const child = pinned(process.execPath, [join(import.meta.dirname, '..', 'bin', 'otpgate.mjs'), 'start'], {
-    PORT: String(port),
-    OTPGATE_DATA_DIR: dataDir,
-    OTPGATE_CONFIG: configFile,
-    LOG_LEVEL: 'info',
-  });
-  const [, key] = await waitFor(child, /"api_key":"(otpg_[A-Za-z0-9_-]+)"/);
-  await waitFor(child, /otpgate ready/);
-  return { url: `http://127.0.0.1:${port}`, child, key, dataDir, stop: stop(child) };
+  writeFileSync(configFile, JSON.stringify({ log_level: logLevel, ...config }));
+  const env = { PORT: String(port), OTPGATE_DATA_DIR: dataDir, OTPGATE_CONFIG: configFile, LOG_LEVEL: logLevel };
+  const child = pinned(process.execPath, [otpgateBin, 'start'], env);
+  child.stdout!.resume();
+  child.stderr!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  await untilReady(url, child);
+  const keys = spawnSync(process.execPath, [otpgateBin, 'keys', 'create'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const key = /otpg_[A-Za-z0-9_-]+/.exec(keys.stdout)?.[0];
+  if (!key) throw new Error(`otpgate keys create gave no key:\n${keys.stdout}${keys.stderr}`);
+  const stopped = stop(child);
+  return { url, child, key, dataDir, stop: () => stopped().then(() => rmSync(dataDir, { recursive: true, force: true })) };
+}
+
+/** Peak resident set (VmHWM) of a live process, in MB; NaN when /proc has no such process. */
+export function peakRssMb(pid: number | undefined): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU time (user + system) a live process has used so far, in seconds: on a shared machine the
+ * CPU cost per message holds where the wall-clock rates do not.
+ */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in ticks.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** What the simulator received, written by its --report switch when it stops. */
+export interface SmscReport {
+  stats: { accepted: number; throttled: number; drops: number; receipts_sent: number; receipts_acked: number };
+  to: string[];
+}
+
+/** The SMSC simulator (tools/smsc/cli.ts) on a free port, every receipt DELIVRD; stop() resolves with its report. */
+export async function startSmsc(): Promise<{ port: number; child: ChildProcess; stop(): Promise<SmscReport> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'otpgate-smsc-'));
+  const report = join(dir, 'report.json');
+  const cli = join(import.meta.dirname, '..', 'tools', 'smsc', 'cli.ts');
+  // --outcome replaces the default undeliverable suffixes (0, 9): every bench number is delivered.
+  const args = ['--import', 'tsx', cli, '--port', '0', '--outcome', '0=DELIVRD', '--report', report];
+  const child = pinned(process.execPath, args, {}, 1);
+  const [, port] = await waitFor(child, /listening on [\d.]+:(\d+)/);
+  let stopped: Promise<SmscReport> | undefined;
+  const stopOnce = async () => {
+    await stop(child)();
+    const written = JSON.parse(readFileSync(report, 'utf8')) as SmscReport;
+    rmSync(dir, { recursive: true, force: true });
+    return written;
+  };
+  return { port: Number(port), child, stop: () => (stopped ??= stopOnce()) };
 }

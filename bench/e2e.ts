@@ -1,0 +1,193 @@
+/**
+ * npm run bench:e2e — BENCH_N codes (default 20,000) accepted over HTTP and carried through to
+ * delivered by otpgate → SMPP → the SMSC simulator; then, where Debian's `kannel` is installed,
+ * the same load through Kannel's sendsms → the same simulator with dlr-url.
+ * Servers (otpgate, Kannel's boxes) are pinned to core 0, the simulator and this client to core 1.
+ * Prints accepted/s, delivered/s, p99 accept→delivered, peak RSS, server CPU per message (which
+ * a busy machine does not distort as it does the rates), lost, and the ratios otpgate/Kannel.
+ * BENCH_CONNECTIONS (50, both) and BENCH_WINDOW (50, the SMPP window of both) tune it;
+ * BENCH_MAX_SECONDS bounds the whole run. Loopback only; every process it starts ends with it.
+ */
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { FINAL_MESSAGE_STATUSES } from '../src/core/status.ts';
+import { hasKannel, startDlrReceiver, startKannel } from './kannel.ts';
+import { cpuSeconds, hasTaskset, peakRssMb, startOtpgate, startSmsc, type SmscReport } from './servers.ts';
+
+const N = Number(process.env.BENCH_N ?? 20_000);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const window = Number(process.env.BENCH_WINDOW ?? 50);
+const maxSeconds = Number(process.env.BENCH_MAX_SECONDS ?? 120 + N / 20);
+setTimeout(() => {
+  console.error(`bench:e2e gave up after ${maxSeconds} s (BENCH_MAX_SECONDS)`);
+  process.exit(1);
+}, maxSeconds * 1000).unref();
+// This client shares core 1 with the simulator, off the servers' core.
+if (hasTaskset) spawnSync('taskset', ['-apc', '1', String(process.pid)]);
+/** Give up waiting for final statuses after this long without progress. */
+const STALL_MS = 15_000;
+
+interface Run {
+  accepted: number;
+  rejected: number;
+  acceptPerSec: number;
+  delivered: number;
+  deliveredPerSec: number;
+  p99: number;
+  rssMb: number;
+  /** Server CPU (user + system) per delivered message, from /proc: holds on a busy machine. */
+  cpuMs: number;
+  lost: number;
+  neverReceived: number;
+  /** Messages the SMSC received more than once (a resend after a lost submit_sm_resp). */
+  duplicates: number;
+}
+
+const duplicates = (r: SmscReport) => r.to.length - new Set(r.to).size;
+
+// Nepal mobiles +977984xxxxxxx: a distinct number per request, so no resend cooldown interferes.
+const number = (i: number) => `977984${String(i).padStart(7, '0')}`;
+
+async function load(url: string, method: 'GET' | 'POST', headers: Record<string, string>, request: (i: number) => { path?: string; body?: string }) {
+  let i = 0;
+  const started = Date.now();
+  // Timed to the last response: autocannon itself resolves a while later.
+  let lastAt = started;
+  const r = await autocannon({
+    url, method, connections, amount: N, timeout: 30,
+    headers,
+    requests: [{ setupRequest: (req) => ({ ...req, ...request(i++) }), onResponse: () => void (lastAt = Date.now()) }],
+  });
+  const seconds = (lastAt - started) / 1000;
+  return { started, ok: r['2xx'], rejected: r.non2xx + r.errors + r.timeouts, perSec: r['2xx'] / seconds };
+}
+
+/** Polls `progress` until it reaches `target` or stops moving for STALL_MS. */
+async function until(target: number, progress: () => number): Promise<void> {
+  let last = -1;
+  let movedAt = Date.now();
+  for (;;) {
+    const now = progress();
+    if (now >= target) return;
+    if (now !== last) [last, movedAt] = [now, Date.now()];
+    if (Date.now() - movedAt > STALL_MS) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const p99 = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.99) - 1] : NaN);
+
+async function runOtpgate(): Promise<Run> {
+  const smsc = await startSmsc();
+  const og = await startOtpgate(
+    {
+      dev_inbox: { enabled: false },
+      providers: [{ name: 'sim', kind: 'smpp', host: '127.0.0.1', port: smsc.port, system_id: 'otpgate', password: 'secret', source_addr: 'OTPGate', window }],
+      routes: [{ providers: [{ name: 'sim' }] }],
+      // Twice the window in flight: the next submits are ready while the last results are recorded.
+      dispatch: { concurrency: 2 * window, batch: window, poll_ms: 200 },
+    },
+    'warn',
+  );
+  const db = new Database(join(og.dataDir, 'otpgate.db'), { readonly: true });
+  try {
+    const cpu0 = cpuSeconds(og.child.pid);
+    const auth = { authorization: `Bearer ${og.key}`, 'content-type': 'application/json' };
+    const sent = await load(`${og.url}/v1/verifications`, 'POST', auth, (i) => ({ body: JSON.stringify({ to: `+${number(i)}`, channel: 'sms' }) }));
+    const finals = db.prepare(`select count(*) from messages where status in (${FINAL_MESSAGE_STATUSES.map(() => '?').join()})`).pluck();
+    await until(sent.ok, () => finals.get(...FINAL_MESSAGE_STATUSES) as number);
+    const rssMb = peakRssMb(og.child.pid);
+    const cpu = cpuSeconds(og.child.pid) - cpu0;
+    const final = finals.get(...FINAL_MESSAGE_STATUSES) as number;
+    const latencies = db.prepare("select final_at - created_at from messages where status = 'delivered'").pluck().all() as number[];
+    const lastAt = db.prepare("select max(final_at) from messages where status = 'delivered'").pluck().get() as number;
+    const to = (db.prepare('select to_number from messages').pluck().all() as string[]).map((t) => t.replace(/^\+/, ''));
+    await og.stop();
+    const report = await smsc.stop();
+    const got = new Set(report.to);
+    return {
+      accepted: sent.ok, rejected: sent.rejected, acceptPerSec: sent.perSec,
+      delivered: latencies.length, deliveredPerSec: latencies.length / ((lastAt - sent.started) / 1000),
+      p99: p99(latencies), rssMb, cpuMs: (1000 * cpu) / latencies.length,
+      lost: sent.ok - final, neverReceived: to.filter((t) => !got.has(t)).length, duplicates: duplicates(report),
+    };
+  } finally {
+    db.close();
+    await og.stop();
+    await smsc.stop().catch(() => undefined);
+  }
+}
+
+async function runKannel(): Promise<Run> {
+  const smsc = await startSmsc();
+  const dlr = await startDlrReceiver();
+  try {
+    const kannel = await startKannel({ smscPort: smsc.port, window });
+    const kannelCpu = () => kannel.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    try {
+      const cpu0 = kannelCpu();
+      const sent = await load(kannel.url, 'GET', {}, (i) => {
+        const q = new URLSearchParams({
+          username: 'bench', password: 'bench', from: 'OTPGate', to: number(i),
+          text: `Your verification code is ${String(randomInt(1e6)).padStart(6, '0')}. It expires in 10 minutes.`,
+          'dlr-mask': '1', 'dlr-url': `${dlr.url}?i=${i}&t=${Date.now()}&s=%d`,
+        });
+        return { path: `/cgi-bin/sendsms?${q}` };
+      });
+      await until(sent.ok, () => dlr.delivered.size);
+      const rssMb = kannel.pids.reduce((sum, pid) => sum + peakRssMb(pid), 0);
+      const cpu = kannelCpu() - cpu0;
+      await kannel.stop();
+      const report = await smsc.stop();
+      const delivered = dlr.delivered.size;
+      return {
+        accepted: sent.ok, rejected: sent.rejected, acceptPerSec: sent.perSec,
+        delivered, deliveredPerSec: delivered / ((dlr.lastAt - sent.started) / 1000),
+        p99: p99([...dlr.delivered.values()]), rssMb, cpuMs: (1000 * cpu) / delivered,
+        lost: sent.ok - delivered - dlr.other, neverReceived: Math.max(0, sent.ok - new Set(report.to).size), duplicates: duplicates(report),
+      };
+    } finally {
+      await kannel.stop();
+    }
+  } finally {
+    await dlr.close();
+    await smsc.stop().catch(() => undefined);
+  }
+}
+
+const ROWS: Array<[string, (r: Run) => string]> = [
+  ['accepted (2xx)', (r) => String(r.accepted)],
+  ['not 2xx / errors', (r) => String(r.rejected)],
+  ['accepted/s', (r) => r.acceptPerSec.toFixed(0)],
+  ['delivered', (r) => String(r.delivered)],
+  ['delivered/s', (r) => r.deliveredPerSec.toFixed(0)],
+  ['p99 accept→delivered ms', (r) => r.p99.toFixed(0)],
+  ['peak RSS MB', (r) => r.rssMb.toFixed(0)],
+  ['server CPU ms/message', (r) => r.cpuMs.toFixed(2)],
+  ['lost (accepted, not final)', (r) => String(r.lost)],
+  ['never reached the SMSC', (r) => String(r.neverReceived)],
+  ['duplicates at the SMSC', (r) => String(r.duplicates)],
+];
+const table = (runs: Array<[string, Run]>) =>
+  [['', ...runs.map(([name]) => name)], ...ROWS.map(([label, f]) => [label, ...runs.map(([, r]) => f(r))])]
+    .map(([label, ...cells]) => label.padEnd(28) + cells.map((c) => c.padStart(10)).join(''))
+    .join('\n');
+
+console.log(`bench:e2e  N=${N}, -c ${connections} for both, SMPP window ${window} on one bind for both, servers pinned to core 0: ${hasTaskset ? 'yes' : 'no (taskset missing)'}`);
+const og = await runOtpgate();
+if (!hasKannel) {
+  console.log(table([['otpgate', og]]));
+  console.log('Kannel is not installed (apt-get install kannel): no baseline, otpgate figures only.');
+} else {
+  const k = await runKannel();
+  console.log(table([['otpgate', og], ['Kannel', k]]));
+  console.log(`Kannel: HTTP GET sendsms with the same ${connections} connections as otpgate's POSTs; dlr-mask=1, p99 from the request to its DLR at our dlr-url; RSS and CPU = bearerbox + smsbox.`);
+  console.log(`ratio delivered/s            otpgate/Kannel = ${(og.deliveredPerSec / k.deliveredPerSec).toFixed(2)}  (goal ≥ 4)`);
+  console.log(`ratio CPU per message        Kannel/otpgate = ${(k.cpuMs / og.cpuMs).toFixed(2)}  (the delivered/s ratio when both are CPU-bound on their core)`);
+}
+console.log(`goals: lost 0 → ${og.lost + og.neverReceived}; peak RSS ≤ 200 MB → ${og.rssMb.toFixed(0)} MB`);
+// A lost message is a fault, not a slow figure.
+if (og.lost + og.neverReceived > 0) process.exitCode = 1;
