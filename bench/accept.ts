@@ -57,23 +57,34 @@ const bareAccept = summary(await best(() => load(bare.url, '/v1/verifications', 
 const bareCheck = summary(await best(() => load(bare.url, '/v1/verifications/check', () => ({ id: 'x', code: '000000' }), {})));
 await bare.stop();
 
-const og = await startOtpgate({ prices: [{ prefix: '', channel: 'sms', price: 1 }, { prefix: '', channel: 'voice', price: 1 }] });
+// Log level warn, like the bare server that logs nothing (at info Fastify logs every request).
+const prices = [{ prefix: '', channel: 'sms', price: 1 }, { prefix: '', channel: 'voice', price: 1 }];
+// max_attempts 100: every wrong guess of the check rounds is counted, none meets a capped verification.
+const og = await startOtpgate({ prices, verify: { max_attempts: 100 } }, 'warn');
 const auth = { authorization: `Bearer ${og.key}` };
 const accept = summary(await best(() => load(og.url, '/v1/verifications', sendBody, auth)));
 const db = new Database(join(og.dataDir, 'otpgate.db'), { readonly: true });
 const ids = db.prepare('select id from verifications').pluck().all() as string[];
 const delivered = db.prepare("select count(*) from messages where status = 'delivered'").pluck().get() as number;
 db.close();
-// Wrong codes, round-robin: each verification takes at most a few guesses of its 5.
+// Wrong codes, round-robin: each verification takes a few guesses of its 100.
 const check = summary(await best(() => load(og.url, '/v1/verifications/check', (i) => ({ id: ids[i % ids.length], code: '000000' }), auth)));
 const half = summary([await load(og.url, '/v1/verifications', sendBody, auth, Math.round(bareAccept.rps / 2))]);
 await og.stop();
 
+// The same accept path with the dispatcher off: what the durable accept costs without the
+// delivery pipeline (claim, dev inbox, receipt) sharing its core.
+const acceptOnly = await startOtpgate({ prices, dispatch: { enabled: false } }, 'warn');
+const acceptAlone = summary(await best(() => load(acceptOnly.url, '/v1/verifications', sendBody, { authorization: `Bearer ${acceptOnly.key}` })));
+await acceptOnly.stop();
+
 console.log(fmt('bare POST→JSON (send)', bareAccept));
 console.log(fmt('otpgate POST /v1/verifications', accept));
+console.log(fmt('  … with the dispatcher off', acceptAlone));
 console.log(fmt('bare POST→JSON (check)', bareCheck));
 console.log(fmt('otpgate check', check));
 console.log(fmt(`otpgate send @ ${Math.round(bareAccept.rps / 2)}/s`, half));
 console.log(`ratio accept  otpgate/bare = ${(accept.rps / bareAccept.rps).toFixed(2)}  (goal ≥ 0.50)`);
+console.log(`ratio accept without delivery work otpgate/bare = ${(acceptAlone.rps / bareAccept.rps).toFixed(2)}`);
 console.log(`ratio check   otpgate/bare = ${(check.rps / bareCheck.rps).toFixed(2)}  (goal ≥ 0.50)`);
 console.log(`p99 at half of bare's rate = ${half.p99} ms (goal ≤ 10 ms); verifications checked from: ${ids.length}; delivered by the dev inbox during the send rounds: ${delivered}`);
