@@ -137,11 +137,11 @@ export interface SmscReport {
   to: string[];
 }
 
-/** The SMSC simulator (tools/smsc/cli.ts) on a free port, every receipt DELIVRD; stop() resolves with its report. */
+/** The SMSC simulator (tools/smsc/main.ts) on a free port, every receipt DELIVRD; stop() resolves with its report. */
 export async function startSmsc(): Promise<{ port: number; child: ChildProcess; stop(): Promise<SmscReport> }> {
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-smsc-'));
   const report = join(dir, 'report.json');
-  const cli = join(import.meta.dirname, '..', 'tools', 'smsc', 'cli.ts');
+  const cli = join(import.meta.dirname, '..', 'tools', 'smsc', 'main.ts');
   // --outcome replaces the default undeliverable suffixes (0, 9): every bench number is delivered.
   const args = ['--import', 'tsx', cli, '--port', '0', '--outcome', '0=DELIVRD', '--report', report];
   const child = pinned(process.execPath, args, {}, 1);

@@ -1,4 +1,4 @@
-// The simulator as its own process (`tools/smsc/cli.ts`, as bench:e2e runs it): --report writes
+// The simulator as its own process (`tools/smsc/main.ts`, as bench:e2e runs it): --report writes
 // what it received when it is stopped, so a bench can count messages that never arrived.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { pdu, smpp, type Pdu } from '../../src/providers/smpp/lib.ts';
 
 test('--report writes the stats and every received destination, duplicates included, on SIGTERM', { timeout: 15_000 }, async (t) => {
   const report = join(mkdtempSync(join(tmpdir(), 'smsc-cli-')), 'report.json');
-  const cli = join(import.meta.dirname, '..', '..', 'tools', 'smsc', 'cli.ts');
+  const cli = join(import.meta.dirname, '..', '..', 'tools', 'smsc', 'main.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--report', report], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => void child.kill('SIGKILL'));
   let out = '';

@@ -1,10 +1,9 @@
 /**
- * `node --import tsx tools/smsc/cli.ts --port 2775 --password secret …` (and `otpgate smsc`):
+ * `otpgate smsc --port 2775 --password secret …` (and tools/smsc/main.ts as its own process):
  * run the SMSC simulator until interrupted. `smscCommand()` is the same command for a parent
  * commander program.
  */
 import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startSmsc, type SmscOptions } from './server.ts';
 
@@ -65,8 +64,4 @@ export function smscCommand(name = 'smsc'): Command {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await smscCommand().parseAsync(process.argv);
 }

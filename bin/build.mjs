@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Bundles src/ into one ESM file (npm packages stay external) so a start skips tsx's per-module
+// transpiling: about 3.4 s → 1 s to ready and ~35 MB less memory. It lives three folders below
+// the project (node_modules/.cache/otpgate/) so paths the sources compute relative to their own
+// file, like ../../../web/inbox.html, still land in the project. Run by `npm ci` (prepare) and
+// `npm start`; bin/otpgate.mjs falls back to the TypeScript sources when it is missing or stale.
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { build } from 'esbuild';
+import { BUNDLE, ENTRY } from './bundle-paths.mjs';
+
+rmSync(dirname(BUNDLE), { recursive: true, force: true });
+await build({
+  entryPoints: [ENTRY],
+  outdir: dirname(BUNDLE),
+  // Dynamic imports (carriers, the CLI's commands) stay separate chunks, loaded only when used.
+  splitting: true,
+  entryNames: '[name]',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
