@@ -6,22 +6,27 @@
 // `npm start`; bin/otpgate.mjs falls back to the TypeScript sources when it is missing or stale.
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { build } from 'esbuild';
 import { BUNDLE, ENTRY } from './bundle-paths.mjs';
 
-rmSync(dirname(BUNDLE), { recursive: true, force: true });
-await build({
-  entryPoints: [ENTRY],
-  outdir: dirname(BUNDLE),
-  // Dynamic imports (carriers, the CLI's commands) stay separate chunks, loaded only when used.
-  splitting: true,
-  entryNames: '[name]',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-});
+try {
+  const { build } = await import('esbuild');
+  rmSync(dirname(BUNDLE), { recursive: true, force: true });
+  await build({
+    entryPoints: [ENTRY],
+    outdir: dirname(BUNDLE),
+    // Dynamic imports (carriers, the CLI's commands) stay separate chunks, loaded only when used.
+    splitting: true,
+    entryNames: '[name]',
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+} catch (err) {
+  // A read-only install or a missing esbuild must not stop `npm start`: the sources still run.
+  console.warn(`otpgate: no start bundle (${err.message}); running the TypeScript sources instead`);
+}
