@@ -146,9 +146,11 @@ export function listMessages(db: Db, f: MessageFilter): Promise<Message[]> {
   return q.execute();
 }
 
-export async function countMessages(db: Db, accountId: string, family?: string): Promise<number> {
+/** The account's messages (of one family), or only those up to and including `upToId`. */
+export async function countMessages(db: Db, accountId: string, family?: string, upToId?: string): Promise<number> {
   let q = db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId);
   if (family) q = q.where('family', '=', family);
+  if (upToId) q = q.where('id', '<=', upToId);
   const r = await q.executeTakeFirstOrThrow();
   return Number(r.n);
 }

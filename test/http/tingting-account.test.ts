@@ -7,7 +7,7 @@ import { dashboard, LIST, NP_TINGTING, send, SMS_PRICE, VOICE_PRICE } from '../f
 const NEPAL = 5 * 60 + 45; // UTC+05:45, in minutes
 
 interface Row {
-  id: string;
+  id: number;
   phone_number: string;
   message: string;
   otp: string;
@@ -59,7 +59,8 @@ test('the list pages newest first with count, total_pages, next and previous; ti
   assert.deepEqual([p3.next, p3.previous, p3.results.data.length], [null, `http://localhost:80${LIST}?limit=10&offset=10`, 3]);
 
   const rows = [...p1.results.data, ...p2.results.data, ...p3.results.data];
-  assert.equal(new Set(rows.map((r) => r.id)).size, 23, 'no row twice');
+  // Integer ids as TingTing's, numbered oldest = 1: typed clients read them as int.
+  assert.deepEqual(rows.map((r) => r.id), Array.from({ length: 23 }, (_, i) => 23 - i), 'no row twice, newest highest');
   rows.forEach((r, i) => {
     const s = newestFirst[i];
     assert.deepEqual(Object.keys(r), ['id', 'phone_number', 'message', 'otp', 'otp_options', 'sms_send_options', 'created_at']);
@@ -73,8 +74,14 @@ test('the list pages newest first with count, total_pages, next and previous; ti
   assert.equal(rows[22].created_at, '2025-10-29T13:33:55.512000+05:45');
   assert.equal(Date.parse(rows[0].created_at), first + 22_000);
 
+  // A later send takes the next number; the earlier ones keep theirs.
+  assert.equal((await send(h, { number: '9851000099', message: 'Hi {otp}', sms_send_options: 'text' }, { token: me.token })).statusCode, 200);
+  const later = await list(h, me.token, '?limit=2&offset=1');
+  assert.deepEqual(later.results.data.map((r) => [r.id, r.phone_number]), [[23, newestFirst[0].number], [22, newestFirst[1].number]]);
+  assert.equal((await list(h, me.token, '?limit=1')).results.data[0].id, 24);
+
   // Odd page parameters fall back like DRF's paginator instead of failing.
-  for (const [q, count, limit] of [['?limit=0', 23, 10], ['?limit=abc&offset=-3', 23, 10], ['?limit=1000', 23, 23], ['?offset=30', 23, 0], ['?limit=5&offset=21', 23, 2]] as const) {
+  for (const [q, count, limit] of [['?limit=0', 24, 10], ['?limit=abc&offset=-3', 24, 10], ['?limit=1000', 24, 24], ['?offset=30', 24, 0], ['?limit=5&offset=21', 24, 3]] as const) {
     const p = await list(h, me.token, q);
     assert.deepEqual([p.count, p.results.data.length], [count, limit], q);
   }

@@ -83,10 +83,14 @@ export async function listRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
         listMessages(db, { accountId: account.id, family: 'tingting', limit, offset }),
       ]);
       const vs = await verificationsOf(account.id, rows);
-      const data = rows.map((m) => {
+      // TingTing's ids are small integers (typed clients read them as int): a send's position among
+      // the account's TingTing sends, oldest = 1. Ids are time-ordered and rows are never deleted,
+      // so the number is stable; counting up to the page's newest row keeps it exact under new sends.
+      const newest = rows.length > 0 ? await countMessages(db, account.id, 'tingting', rows[0].id) : 0;
+      const data = rows.map((m, i) => {
         const v = m.verification_id ? vs.get(m.verification_id) : undefined;
         return {
-          id: m.id,
+          id: newest - i,
           phone_number: m.to_number.startsWith('+977') ? m.to_number.slice(4) : m.to_number,
           message: v ? unmaskCode(m.body, v.code) : m.body,
           otp: v?.code ?? '',

@@ -68,7 +68,7 @@ export const ListOut = Type.Object({
     errors: Type.Array(Type.Unknown()),
     data: Type.Array(
       Type.Object({
-        id: Type.String({ description: 'the otpgate message id (TingTing uses integers)' }),
+        id: Type.Integer({ description: 'the send\'s number among the account\'s TingTing sends, oldest = 1 (as TingTing\'s integer ids)' }),
         phone_number: Type.String(),
         message: Type.String(),
         otp: Type.String(),
