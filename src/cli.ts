@@ -152,7 +152,7 @@ program
   .command('send')
   .description('send a code through a running gateway')
   .requiredOption('--to <number>', 'phone number (E.164, or national in the account region)')
-  .addOption(new Option('--channel <channel>', 'how to send it').choices(['sms', 'voice']).default('sms'))
+  .addOption(new Option('--channel <channel>', 'how to send it (auto: SMS, then a call if it is not delivered in time)').choices(['sms', 'voice', 'auto']).default('sms'))
   .option('--locale <locale>', 'message language (en, fa, ne, ar, hi, es, fr, de, ru, tr)')
   .addOption(urlOption())
   .option('--key <key>', 'API key (or OTPGATE_API_KEY)')

@@ -147,7 +147,7 @@ test('bad arguments: a message naming the problem, a non-zero exit, never a stac
     [['keys', 'create', '--family', 'nope'], {}, /--family <family>' argument 'nope' is invalid\. Allowed choices are native, tingting, bitel, \*/],
     [['keys', 'create', '--account', 'nobody'], {}, /--account nobody: no such account/],
     [['keys', 'revoke'], {}, /missing required argument 'id'/],
-    [['send', '--to', '+14155552671', '--channel', 'email'], {}, /--channel <channel>' argument 'email' is invalid\. Allowed choices are sms, voice/],
+    [['send', '--to', '+14155552671', '--channel', 'email'], {}, /--channel <channel>' argument 'email' is invalid\. Allowed choices are sms, voice, auto/],
     [['send', '--to', '+14155552671', '--url', 'localhost'], {}, /--url <url>' argument 'localhost' is invalid\. expected an http\(s\) URL/],
     [['send', '--to', '+14155552671'], {}, /pass --key or set OTPGATE_API_KEY/],
     [['send', '--to', '+14155552671', '--url', `http://127.0.0.1:${port}`, '--key', 'k'], {}, /cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+ \(.*\); start it with `otpgate start`/],
