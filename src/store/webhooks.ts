@@ -125,6 +125,24 @@ export async function nextDeliveryDueAt(db: Kysely<Database>): Promise<number | 
   return r?.next_attempt_at;
 }
 
+export function getDelivery(db: Db, accountId: string, id: number): Promise<WebhookDelivery | undefined> {
+  return db.selectFrom('webhook_outbox').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * A manual redelivery: a new pending copy of a finished delivery, to the account's current URL,
+ * with a fresh retry window. The old row stays in the log as it ended; the copy queues behind
+ * any pending delivery of the same subject, so order per subject still holds.
+ */
+export function copyForRedelivery(db: Db, row: WebhookDelivery, url: string, now: number): Promise<WebhookDelivery> {
+  const { id: _old, ...rest } = row;
+  return db
+    .insertInto('webhook_outbox')
+    .values({ ...rest, url, attempts: 0, next_attempt_at: now, state: 'pending', last_error: null, created_at: now, delivered_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 export interface DeliveryQuery {
   accountId: string;
   state?: string;

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import type { Database, WebhookDelivery } from '../store/schema.ts';
-import { type AccountWebhook, type DeliveryQuery, listDeliveries, setAccountWebhook } from '../store/webhooks.ts';
+import { type AccountWebhook, copyForRedelivery, type DeliveryQuery, getDelivery, listDeliveries, setAccountWebhook } from '../store/webhooks.ts';
 import { VerifyError } from '../verify/errors.ts';
 import { type AccountHook, WebhookSettings } from './cache.ts';
 import { WebhookOutbox } from './outbox.ts';
@@ -74,6 +74,18 @@ export class Webhooks {
   async remove(accountId: string): Promise<void> {
     await setAccountWebhook(this.d.db, accountId, null, this.d.now());
     this.settings.invalidate(accountId);
+  }
+
+  /** Sends a delivered or given-up delivery again (Stripe's "resend"): a new row, returned. */
+  async redeliver(accountId: string, id: number): Promise<WebhookDelivery> {
+    const row = await getDelivery(this.d.db, accountId, id);
+    if (!row) throw new VerifyError('delivery_not_found', 404, `no webhook delivery ${id} in this account; list them with GET /v1/webhook/deliveries`, 'id');
+    if (row.state === 'pending') throw new VerifyError('delivery_pending', 409, `delivery ${id} is still being retried; wait for it to be delivered or given up`, 'id');
+    const hook = await this.get(accountId);
+    if (!hook) throw new VerifyError('webhook_not_configured', 404, 'no webhook is set; set one with PUT /v1/webhook {"url": "https://…"}');
+    const copy = await copyForRedelivery(this.d.db, row, hook.url, this.d.now());
+    this.worker.wake();
+    return copy;
   }
 
   /** The delivery log (newest first): what was sent, what is waiting for a retry, what was given up. */

@@ -139,6 +139,23 @@ export async function webhookRoutes(app: FastifyInstance, opts: { gw: Gateway; a
     },
   );
 
+  r.post(
+    '/v1/webhook/deliveries/:id/retry',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Send a delivered or given-up delivery again (a new delivery, with its own retries)',
+        security,
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'a delivery id from GET /v1/webhook/deliveries' }) }),
+        response: { 201: DeliveryOut, ...errors, 409: ErrorOut },
+      },
+    },
+    async (req, reply) => {
+      const copy = await gw.webhooks.redeliver(req.principal!.account.id, Number(req.params.id));
+      return reply.status(201).send(presentDelivery(copy));
+    },
+  );
+
   r.delete(
     '/v1/webhook',
     { schema: { tags: ['webhooks'], summary: 'Remove the webhook (pending deliveries are given up, state dead)', security, response: { 204: Type.Null(), ...errors } } },
