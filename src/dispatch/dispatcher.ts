@@ -14,10 +14,10 @@ import { type OutboundMessage, type Provider, ProviderError, type Receipt } from
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import { ClaimPump } from '../store/pump.ts';
-import { claimDue, nextDueAt, releaseOrphanedSends, transition } from '../store/messages.ts';
+import { claimDue, messageMeta, nextDueAt, releaseOrphanedSends, transition } from '../store/messages.ts';
 import { applyParked, applyReceipt, dropStaleParked, parkedReceipts } from '../store/receipts.ts';
 import type { Database, Message } from '../store/schema.ts';
-import { expireDue } from '../store/verifications.ts';
+import { expireDue, verificationsOfMessages } from '../store/verifications.ts';
 import type { GroupWriter } from '../store/writer.ts';
 import { unmaskCode } from '../verify/codemask.ts';
 import { type AutoVoiceDeps, placeDueVoiceCalls } from './autovoice.ts';
@@ -129,12 +129,8 @@ export class Dispatcher {
   }
 
   private async codesFor(rows: Message[]): Promise<Map<string, string>> {
-    const ids = [...new Set(rows.map((m) => m.verification_id).filter((x): x is string => !!x))];
-    const out = new Map<string, string>();
-    if (ids.length === 0) return out;
-    const vs = await this.d.db.selectFrom('verifications').select(['id', 'code_sealed']).where('id', 'in', ids).execute();
-    for (const v of vs) out.set(v.id, openCode(this.d.sealKey, v.code_sealed));
-    return out;
+    const vs = await verificationsOfMessages(this.d.db, rows);
+    return new Map([...vs.values()].map((v) => [v.id, openCode(this.d.sealKey, v.code_sealed)]));
   }
 
   private async process(m: Message, code: string | undefined): Promise<void> {
@@ -188,7 +184,7 @@ export class Dispatcher {
   }
 
   private outbound(m: Message, code: string | undefined): OutboundMessage {
-    const meta = m.meta ? (JSON.parse(m.meta) as { voice?: OutboundMessage['voice']; dials?: number }) : {};
+    const meta = messageMeta(m);
     return {
       id: m.id,
       to: m.to_number,

@@ -14,6 +14,16 @@ type Db = Kysely<Database>;
 
 export const CODE_MARK = '\u0000code\u0000';
 
+/** What a message row keeps in `meta`: voice options and, for calls, how many dials were placed. */
+export interface MessageMeta {
+  voice?: { voiceId?: string; repeat?: number; retries?: number };
+  dials?: number;
+}
+
+export function messageMeta(m: Pick<Message, 'meta'>): MessageMeta & Record<string, unknown> {
+  return m.meta ? (JSON.parse(m.meta) as MessageMeta & Record<string, unknown>) : {};
+}
+
 export async function insertMessage(ctx: JobContext, row: NewMessage): Promise<void> {
   await ctx.trx.insertInto('messages').values(row).execute();
   await ctx.trx

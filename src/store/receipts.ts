@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { MessageStatus } from '../core/status.ts';
 import type { Receipt } from '../providers/types.ts';
-import { transition } from './messages.ts';
+import { messageMeta, transition } from './messages.ts';
 import type { Database, Message } from './schema.ts';
 import type { JobContext } from './writer.ts';
 
@@ -72,7 +72,7 @@ export const REDIAL_DELAY_MS = 30_000;
  * receipt of this call cannot land on the next one. False when no re-dial is left.
  */
 async function redial(ctx: JobContext, m: Message, errorCode: string, now: number): Promise<boolean> {
-  const meta = m.meta ? (JSON.parse(m.meta) as { voice?: { retries?: number }; dials?: number }) : {};
+  const meta = messageMeta(m);
   const dials = meta.dials ?? 1;
   const retries = meta.voice?.retries ?? 0;
   if (m.channel !== 'voice' || dials > retries) return false;

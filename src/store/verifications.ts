@@ -20,6 +20,19 @@ export function getVerification(db: Db, accountId: string, id: string): Promise<
 }
 
 /** The newest verification for a number (any status): what a check by number means. */
+/** The verifications of these messages (one query for a page or a claimed batch), by id; optionally one account's only. */
+export async function verificationsOfMessages(
+  db: Db,
+  messages: ReadonlyArray<{ verification_id: string | null }>,
+  accountId?: string,
+): Promise<Map<string, Pick<Verification, 'id' | 'code_sealed' | 'meta'>>> {
+  const ids = [...new Set(messages.map((m) => m.verification_id).filter((id): id is string => id !== null))];
+  if (ids.length === 0) return new Map();
+  let q = db.selectFrom('verifications').select(['id', 'code_sealed', 'meta']).where('id', 'in', ids);
+  if (accountId) q = q.where('account_id', '=', accountId);
+  return new Map((await q.execute()).map((v) => [v.id, v]));
+}
+
 export function latestFor(db: Db, accountId: string, to: string): Promise<Verification | undefined> {
   return db
     .selectFrom('verifications')

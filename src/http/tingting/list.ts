@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../../gateway.ts';
 import { countMessages, listMessages } from '../../store/messages.ts';
 import type { Message } from '../../store/schema.ts';
+import { verificationsOfMessages } from '../../store/verifications.ts';
 import { unmaskCode } from '../../verify/codemask.ts';
 import { principalOf } from './principal.ts';
 import * as S from './schemas.ts';
@@ -52,12 +53,9 @@ interface VerificationBits {
 export async function listRoutes(app: FastifyInstance, gw: Gateway): Promise<void> {
   const db = gw.store.db;
 
-  // One query for a page's verifications (a store helper "getVerifications(ids)" would be the better home).
   async function verificationsOf(accountId: string, rows: Message[]): Promise<Map<string, VerificationBits>> {
-    const ids = [...new Set(rows.map((m) => m.verification_id).filter((id): id is string => id !== null))];
-    if (ids.length === 0) return new Map();
-    const vs = await db.selectFrom('verifications').select(['id', 'code_sealed', 'meta']).where('account_id', '=', accountId).where('id', 'in', ids).execute();
-    return new Map(vs.map((v) => [v.id, { code: gw.verify.revealCode(v), meta: v.meta ? (JSON.parse(v.meta) as Record<string, unknown>) : {} }]));
+    const vs = await verificationsOfMessages(db, rows, accountId);
+    return new Map([...vs.values()].map((v) => [v.id, { code: gw.verify.revealCode(v), meta: v.meta ? (JSON.parse(v.meta) as Record<string, unknown>) : {} }]));
   }
 
   app.get(
