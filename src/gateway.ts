@@ -2,6 +2,7 @@
  * App wiring: the one place that builds the long-lived parts (database, writer, hub, services,
  * providers, dispatcher) from a config and tears them down in order.
  */
+import { webhookFormats } from './families/webhook-formats.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -54,7 +55,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   await migrate(store.db, store.dialect);
   const hub = new EventHub();
   const writer = new GroupWriter(store.db, hub, config.store.group_commit_max);
-  const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now });
+  const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now, formats: webhookFormats });
   // Each status change writes its webhook rows in its own transaction (no change without its webhook).
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);

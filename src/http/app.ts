@@ -12,9 +12,9 @@ import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
-import { nativeRoutes } from './native/routes.ts';
-import { webhookRoutes } from './native/webhook.ts';
-import { familyPlugins } from './families.ts';
+import { nativeRoutes } from '../families/native/routes.ts';
+import { webhookRoutes } from '../families/native/webhook.ts';
+import { familyPlugins } from '../families/index.ts';
 
 export interface AppOptions {
   logger?: boolean;

@@ -224,12 +224,17 @@ const m003: Migration = {
 };
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': m001(dialect), '002_webhooks': m002(dialect), '003_auto_voice': m003 };
+  // One entry per line: work landing from parallel branches adds its own line.
+  return {
+    '001_initial': m001(dialect),
+    '002_webhooks': m002(dialect),
+    '003_auto_voice': m003,
+  };
 }
 
 export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider });
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -12,6 +12,7 @@ import type { Database, WebhookDelivery } from '../store/schema.ts';
 import { type AccountWebhook, copyForRedelivery, type DeliveryQuery, getDelivery, listDeliveries, setAccountWebhook } from '../store/webhooks.ts';
 import { VerifyError } from '../verify/errors.ts';
 import { type AccountHook, WebhookSettings } from './cache.ts';
+import type { WebhookFormats } from './format.ts';
 import { WebhookOutbox } from './outbox.ts';
 import { WebhookWorker } from './worker.ts';
 
@@ -26,6 +27,8 @@ export interface WebhooksDeps {
   options: WebhookOptions;
   log: Logger;
   now: () => number;
+  /** Body formats by name (the API families' own, src/families/webhook-formats.ts). */
+  formats: WebhookFormats;
 }
 
 export class Webhooks {
@@ -35,7 +38,7 @@ export class Webhooks {
 
   constructor(private readonly d: WebhooksDeps) {
     this.settings = new WebhookSettings(d.options.cache_ttl_ms, d.now);
-    this.outbox = new WebhookOutbox(this.settings, d.now);
+    this.outbox = new WebhookOutbox(this.settings, d.formats, d.now);
     this.worker = new WebhookWorker({ ...d, settings: this.settings });
   }
 

@@ -9,7 +9,7 @@ import type { StoreEvent } from '../store/events.ts';
 import type { Database, Message, NewWebhookDelivery, Verification } from '../store/schema.ts';
 import { enqueueDeliveries } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
-import { buildPayload } from './formats/index.ts';
+import { buildPayload, type WebhookFormats } from './format.ts';
 
 /** A status change as the outbox sees it (message.created is the message's first status, queued). */
 interface Change {
@@ -37,6 +37,7 @@ function asChange(e: StoreEvent): Change | undefined {
 export class WebhookOutbox {
   constructor(
     private readonly settings: WebhookSettings,
+    private readonly formats: WebhookFormats,
     private readonly now: () => number,
   ) {}
 
@@ -68,7 +69,7 @@ export class WebhookOutbox {
       const message = c.event === 'message.status' ? messages.get(c.subjectId) : undefined;
       const verification = c.event === 'verification.status' ? verifications.get(c.subjectId) : undefined;
       const at = c.at ?? message?.created_at ?? now;
-      const payload = buildPayload(hook.format, {
+      const payload = buildPayload(this.formats, hook.format, {
         kind: c.event === 'message.status' ? 'message' : 'verification',
         status: c.status,
         at,

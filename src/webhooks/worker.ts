@@ -14,7 +14,7 @@ import type { Database, WebhookDelivery } from '../store/schema.ts';
 import { ClaimPump } from '../store/pump.ts';
 import { claimDeliveries, markDelivered, markFailed, nextDeliveryDueAt } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
-import { renderBody } from './formats/index.ts';
+import { renderBody, type WebhookFormats } from './format.ts';
 import type { Config } from '../config.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 
@@ -26,6 +26,7 @@ export interface WebhookWorkerDeps {
   options: Config['webhooks'];
   log: Logger;
   now: () => number;
+  formats: WebhookFormats;
 }
 
 type Outcome = { ok: true } | { ok: false; error: string };
@@ -131,7 +132,7 @@ export class WebhookWorker {
   }
 
   private async post(row: WebhookDelivery, secret: string): Promise<Outcome> {
-    const body = renderBody(row.format, row.id, row.payload);
+    const body = renderBody(this.d.formats, row.format, row.id, row.payload);
     const t = Math.floor(this.d.now() / 1000);
     const timeoutMs = this.d.options.timeout_ms;
     try {

@@ -12,7 +12,7 @@ import type { Gateway } from '../../gateway.ts';
 import type { CircuitStatus } from '../../dispatch/breaker.ts';
 import type { Provider } from '../../providers/types.ts';
 import { VerifyError } from '../../verify/errors.ts';
-import { ErrorOut } from '../native/schemas.ts';
+import { ErrorOut } from '../../families/native/schemas.ts';
 
 const Open = Type.Object({}, { additionalProperties: true });
 

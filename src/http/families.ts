@@ -1,8 +1,0 @@
-/** The vendor API families (translations onto the native core), each one plugin in its folder. */
-import { bitelRoutes } from './bitel/index.ts';
-import type { FamilyPlugin } from './plugin.ts';
-import { tingtingRoutes } from './tingting/index.ts';
-
-export function familyPlugins(): FamilyPlugin[] {
-  return [tingtingRoutes, bitelRoutes];
-}
