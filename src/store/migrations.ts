@@ -223,12 +223,50 @@ const m003: Migration = {
   },
 };
 
+/**
+ * Receipts per part (issue 9): each carrier answer recorded as it arrives, matched by
+ * (provider, key, destination) among open parts; parked receipts keep their destination.
+ */
+const m004 = (dialect: DialectName): Migration => ({
+  async up(db: Kysely<any>) {
+    const serialType = dialect === 'postgres' ? 'bigserial' : 'integer';
+    const serial: Col = dialect === 'postgres' ? (c) => c.primaryKey() : (c) => c.primaryKey().autoIncrement();
+    await db.schema
+      .createTable('message_parts')
+      .addColumn('id', serialType, serial)
+      .addColumn('message_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('part', 'integer', (c) => c.notNull())
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('provider', 'varchar(64)', (c) => c.notNull())
+      .addColumn('provider_message_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('carrier_key', 'varchar(128)', (c) => c.notNull())
+      .addColumn('to_number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(16)')
+      .addColumn('error_code', 'varchar(64)')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('final_at', 'bigint')
+      .addUniqueConstraint('message_parts_one', ['message_id', 'attempt', 'part'])
+      .execute();
+    // The receipt match: open parts of a provider under a key (ids repeat; the newest open one wins).
+    await db.schema
+      .createIndex('message_parts_key')
+      .on('message_parts')
+      .columns(['provider', 'carrier_key', 'id'])
+      .where(sql.ref('outcome'), 'is', null)
+      .execute();
+    await db.schema.alterTable('pending_receipts').addColumn('to_number', 'varchar(20)').execute();
+    await db.schema.alterTable('pending_receipts').addColumn('ref', 'varchar(40)').execute();
+  },
+});
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
     '001_initial': m001(dialect),
     '002_webhooks': m002(dialect),
     '003_auto_voice': m003,
+    '004_receipts': m004(dialect),
   };
 }
 

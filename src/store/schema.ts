@@ -2,7 +2,7 @@
  * Table types for Kysely. Instants are epoch milliseconds and money is integer micro-units
  * (both dialects store them as 64-bit integers), so no code outside store/ knows the dialect.
  */
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface AccountsTable {
   id: string;
@@ -134,6 +134,36 @@ export interface PendingReceiptsTable {
   error_code: string | null;
   bill_sec: number | null;
   at: number;
+  /** The destination the receipt named (digits), when it did (004_receipts). */
+  to_number: ColumnType<string | null, string | null | undefined, string | null>;
+  /** One receipt parked under several keys (auto id format) shares this; applied once. */
+  ref: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/**
+ * One part of a message as a carrier accepted it (004_receipts): recorded as its answer
+ * arrives; receipts are matched here by (provider, carrier_key, destination), open parts only.
+ */
+export interface MessagePartsTable {
+  id: Generated<number>;
+  message_id: string;
+  /** The message's attempt that sent it. */
+  attempt: number;
+  /** 1-based, of `total`. */
+  part: number;
+  total: number;
+  provider: string;
+  /** The id as the carrier wrote it. */
+  provider_message_id: string;
+  /** The key receipts name it by (SMPP: ids.ts idKey). */
+  carrier_key: string;
+  /** Destination digits, no '+'. */
+  to_number: string;
+  /** null while open; then the receipt's outcome (delivered, undelivered, no_answer, busy). */
+  outcome: string | null;
+  error_code: string | null;
+  created_at: number;
+  final_at: number | null;
 }
 
 /** One webhook to deliver: written in the transaction of the status change it reports. */
@@ -171,6 +201,7 @@ export interface Database {
   inbox: InboxTable;
   pending_receipts: PendingReceiptsTable;
   webhook_outbox: WebhookOutboxTable;
+  message_parts: MessagePartsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -182,5 +213,6 @@ export type NewMessage = Insertable<MessagesTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type InboxEntry = Selectable<InboxTable>;
+export type MessagePart = Selectable<MessagePartsTable>;
 export type WebhookDelivery = Selectable<WebhookOutboxTable>;
 export type NewWebhookDelivery = Insertable<WebhookOutboxTable>;
