@@ -64,7 +64,7 @@ export class Dispatcher {
   }
 
   async start(): Promise<void> {
-    const ctx = { onReceipt: (r: Receipt) => void this.receipt(r), log: this.d.log };
+    const ctx = { onReceipt: (r: Receipt) => this.receipt(r), log: this.d.log };
     for (const p of this.d.providers.values()) await p.start?.({ ...ctx, log: this.d.log.child({ provider: p.name }) });
     // One process owns an SQLite file, so whatever it left "sending" when it died is ours to retry now.
     if (this.d.dialect === 'sqlite') {

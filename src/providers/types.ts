@@ -92,8 +92,11 @@ export interface Receipt {
 }
 
 export interface ProviderContext {
-  /** Report a receipt; the dispatcher matches it to the message (even if it arrives before send() resolved). */
-  onReceipt(receipt: Receipt): void;
+  /**
+   * Report a receipt; the dispatcher matches it to the message (even if it arrives before
+   * send() resolved). The promise settles once it is recorded (SMPP answers deliver_sm then).
+   */
+  onReceipt(receipt: Receipt): unknown;
   log: Logger;
 }
 

@@ -65,7 +65,13 @@ interface Held<P> {
   keys: string[];
   payload: P;
   until: number;
+  done(): void;
 }
+
+const settle = (v: unknown): Promise<void> => Promise.resolve(v).then(
+  () => undefined,
+  () => undefined,
+);
 
 /**
  * Orders receipts behind the record of their submit answer, per provider. `answered(key, rec)`
@@ -82,7 +88,8 @@ export class ReceiptGate<P> {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly emit: (payload: P) => void,
+    /** Hands a receipt on; a promise it returns (the receipt recorded) settles receipt()'s. */
+    private readonly emit: (payload: P) => unknown,
     private readonly holdMs: number,
     private readonly memory: number,
     private readonly maxHeld = 10_000,
@@ -111,18 +118,24 @@ export class ReceiptGate<P> {
     const mine = this.held.filter((h) => h.keys.includes(key));
     if (mine.length === 0) return;
     this.held = this.held.filter((h) => !mine.includes(h));
-    void done.then(() => mine.forEach((h) => this.emit(h.payload)));
+    void done.then(() => mine.forEach((h) => this.fire(h)));
   }
 
-  /** A receipt naming `keys` arrived. */
-  receipt(keys: string[], payload: P): void {
+  /** A receipt naming `keys` arrived; settles once it was handed on and that settled. */
+  receipt(keys: string[], payload: P): Promise<void> {
     const waits = keys.map((k) => this.recording.get(k)).filter((p): p is Promise<unknown> => p !== undefined);
-    if (waits.length > 0) return void Promise.all(waits).then(() => this.emit(payload));
-    if (keys.some((k) => this.known.has(k))) return this.emit(payload);
-    this.held.push({ keys, payload, until: this.now() + this.holdMs });
-    while (this.held.length > this.maxHeld) this.emit(this.held.shift()!.payload);
-    this.timer ??= setInterval(() => this.expire(), Math.max(10, Math.min(250, this.holdMs / 4)));
-    this.timer.unref?.();
+    if (waits.length > 0) return Promise.all(waits).then(() => settle(this.emit(payload)));
+    if (keys.some((k) => this.known.has(k))) return settle(this.emit(payload));
+    return new Promise<void>((done) => {
+      this.held.push({ keys, payload, until: this.now() + this.holdMs, done });
+      while (this.held.length > this.maxHeld) this.fire(this.held.shift()!);
+      this.timer ??= setInterval(() => this.expire(), Math.max(10, Math.min(250, this.holdMs / 4)));
+      this.timer.unref?.();
+    });
+  }
+
+  private fire(h: Held<P>): void {
+    void settle(this.emit(h.payload)).then(h.done);
   }
 
   /** Emits held receipts whose wait is over (all of them when `all`). */
@@ -130,7 +143,7 @@ export class ReceiptGate<P> {
     const t = this.now();
     const out: Array<Held<P>> = [];
     this.held = this.held.filter((h) => (all || h.until <= t ? (out.push(h), false) : true));
-    for (const h of out) this.emit(h.payload);
+    for (const h of out) this.fire(h);
     if (this.held.length === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;

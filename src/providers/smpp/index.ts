@@ -176,7 +176,8 @@ export class SmppProvider implements Provider {
     for (const w of [...this.bindWaiters]) w.check();
   }
 
-  private onDeliver(p: Pdu): void {
+  /** Settles when the receipt was handed to the store (the session answers the deliver_sm then). */
+  private onDeliver(p: Pdu): Promise<unknown> | void {
     const r = parseReceipt(p);
     if (!r) {
       this.log.debug({ from: p.source_addr, esm_class: p.esm_class }, 'SMPP deliver_sm that is not a receipt ignored');
@@ -190,12 +191,12 @@ export class SmppProvider implements Provider {
       this.log.warn({ id: r.id, submit_id_format: submit, receipt_id_format: receipt }, `SMPP receipt id "${r.id}" does not read as declared; check providers.${this.name}.receipt_id_format`);
       return;
     }
-    this.gate.receipt(keys, { keys, r });
+    return this.gate.receipt(keys, { keys, r });
   }
 
-  private emit(keys: string[], r: ParsedReceipt): void {
+  private emit(keys: string[], r: ParsedReceipt): unknown {
     try {
-      this.ctx?.onReceipt({
+      return this.ctx?.onReceipt({
         provider: this.name,
         providerMessageId: keys[0],
         ...(keys.length > 1 ? { candidates: keys } : {}),

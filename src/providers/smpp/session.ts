@@ -16,8 +16,11 @@ export type Role = 'transceiver' | 'transmitter' | 'receiver';
 export type SessionState = 'down' | 'connecting' | 'binding' | 'bound' | 'stopped';
 
 export interface SessionHooks {
-  /** A deliver_sm / data_sm arrived (already answered). */
-  onDeliver(p: Pdu, session: Session): void;
+  /**
+   * A deliver_sm / data_sm arrived. It is answered once the returned promise settles (the
+   * receipt recorded), so a crash before that leaves it unanswered and the SMSC sends it again.
+   */
+  onDeliver(p: Pdu, session: Session): Promise<unknown> | void;
   /** State changed (bound, down, …): the provider wakes senders waiting for a bind. */
   onState(session: Session): void;
 }
@@ -212,10 +215,17 @@ export class Session {
         conn.send(p.response());
         return;
       case 'deliver_sm':
-      case 'data_sm':
-        conn.send(p.response());
+      case 'data_sm': {
         this.receipts.mark();
-        return this.hooks.onDeliver(p, this);
+        const recorded = this.hooks.onDeliver(p, this);
+        if (!recorded) return void conn.send(p.response());
+        // A link that closed meanwhile refuses the send: the SMSC re-sends it on the next bind.
+        void recorded.then(
+          () => conn.send(p.response()),
+          () => conn.send(p.response()),
+        );
+        return;
+      }
       case 'unbind':
         conn.send(p.response());
         this.closeReason = 'the SMSC unbound';
