@@ -72,3 +72,22 @@ test('multipart: delivered only when every part is, undelivered when any part fa
   assert.ok(parts.length >= 2, `each part's outcome is an event: ${JSON.stringify(events)}`);
   assert.ok(parts.some((d) => /UNDELIV/.test(d)), JSON.stringify(parts));
 });
+
+test('the same numbers again and again, ids that collide across radixes: each receipt closes its own part', async (t) => {
+  // Hex submit ids, decimal receipt ids, each handset several times: "16" is 0x10 for us, never 0x16.
+  const rig = await smppRig(
+    t,
+    { id_format: 'hex10', receipt_id_format: 'decimal', receipt_format: 'text', id_start: 1, receipt_delay_ms: 300, outcomes: {} },
+    { submit_id_format: 'hex', receipt_id_format: 'decimal' },
+  );
+  // A verification allows 5 sends: 12 numbers, 5 codes each, interleaved.
+  const ids = await sendAll(rig.h, Array.from({ length: 60 }, (_, i) => numbers(12)[i % 12]), 8);
+  const status = await settleAll(rig, ids);
+  assert.deepEqual([...status.values()].filter((s) => s.status !== 'delivered'), [], 'every one delivered');
+  const parts = await rig.h.gw.store.db.selectFrom('message_parts').select(['message_id', 'carrier_key', 'outcome']).where('message_id', 'in', ids).execute();
+  // Each message's part carries the id the SMSC gave that very message, and was closed by a receipt.
+  const sent = new Map(rig.smsc.messages.map((m) => [m.id.replace(/^0+/, '').toLowerCase(), m]));
+  assert.equal(parts.length, 60);
+  assert.ok(parts.every((p) => p.outcome === 'delivered' && sent.has(p.carrier_key)), JSON.stringify(parts.slice(0, 3)));
+  assert.equal(new Set(parts.map((p) => p.carrier_key)).size, 60);
+});
