@@ -167,8 +167,10 @@ test('throughput caps submits per second per bind', async (t) => {
   const elapsed = Date.now() - started;
   assert.equal(smsc.messages.length, 21);
   assert.ok(elapsed >= 370, `20 submits at 50/s took only ${elapsed} ms`);
-  const gaps = smsc.messages.slice(1).map((m, i) => m.at.getTime() - smsc.messages[i].at.getTime());
-  assert.ok(Math.min(...gaps) >= 10, `gaps ${gaps.join()}`);
+  // No burst: at 50/s at most 5 submits fall in any 100 ms (+2 for a packet held up by a busy machine).
+  const at = smsc.messages.slice(1).map((m) => m.at.getTime());
+  const burst = Math.max(...at.map((t0) => at.filter((t) => t >= t0 && t < t0 + 100).length));
+  assert.ok(burst <= 7, `${burst} submits within 100 ms: ${at.map((t) => t - at[0]).join()}`);
 });
 
 test('wrong password: one clear log line per refusal, reconnect attempts, no crash, send rejects retryable no_bind', async (t) => {
