@@ -36,7 +36,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     openapi: {
       openapi: '3.0.3',
       info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing- and Bitel-compatible APIs.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
