@@ -7,7 +7,7 @@
 import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { newId } from '../core/ids.ts';
-import type { Database, Message, VendorCredential } from './schema.ts';
+import type { Database, Message, VendorCredential, Verification } from './schema.ts';
 
 type Db = Kysely<Database>;
 
@@ -104,5 +104,23 @@ export function messagesOfVerification(db: Db, accountId: string, verificationId
     .where('verification_id', '=', verificationId)
     .where('account_id', '=', accountId)
     .orderBy('id')
+    .execute();
+}
+
+/**
+ * Pending verifications of `family` last sent at or before `sentBefore` (epoch ms), oldest first:
+ * the candidates of a timed workflow step (Vonage's channel_timeout), which the caller filters by
+ * their own step timeout kept in meta.
+ */
+export function pendingSentBefore(db: Db, family: string, sentBefore: number, now: number, limit: number): Promise<Verification[]> {
+  return db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('family', '=', family)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', now)
+    .where('last_sent_at', '<=', sentBefore)
+    .orderBy('last_sent_at')
+    .limit(limit)
     .execute();
 }

@@ -45,12 +45,12 @@ export function field(out: string, label: string): string {
 }
 
 /** The newest dev inbox message to `to` on `channel` that is not in `seen` (message ids). */
-export async function nextInbox(s: ServerProcess, to: string, channel: string, seen: Set<string> = new Set()): Promise<InboxItem> {
+export async function nextInbox(s: ServerProcess, to: string, channel: string, seen: Set<string> = new Set(), waitMs = 20_000): Promise<InboxItem> {
   const item = await until(`a ${channel} to ${to} in the dev inbox`, async () => {
     const res = await fetch(new URL(`/inbox/api/messages?to=${encodeURIComponent(to)}&limit=50`, s.url));
     const data = (await res.json()).data as InboxItem[];
     return data.find((i) => i.to === to && i.channel === channel && !seen.has(i.message_id));
-  });
+  }, waitMs);
   seen.add(item.message_id);
   return item;
 }
