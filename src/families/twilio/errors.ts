@@ -69,6 +69,9 @@ const failure = (status: number, twilioCode: number, message: string, code: stri
 
 export function toTwilio(err: FastifyError | Error): TwilioFailure {
   if (err instanceof TwilioError) return failure(err.status, err.twilioCode, err.message, err.code, err.retryAfter);
+  // A malformed sid in the path names nothing: Twilio answers 20404, not a parameter error.
+  if ((err as { validationContext?: string }).validationContext === 'params')
+    return failure(404, 20404, `The requested resource was not found: ${describeError(err).message}`, 'not_found');
   const d = describeError(err);
   if (d.status >= 500) return failure(500, 20500, 'Internal Server Error: it was logged; retry later', 'internal_error');
   const mapped = CORE[d.code];
@@ -82,6 +85,8 @@ export function toTwilio(err: FastifyError | Error): TwilioFailure {
   if (d.status === 401) return failure(401, 20003, 'Authenticate', d.code);
   if (d.status === 404) return failure(404, 20404, d.message, d.code);
   if (d.status === 405) return failure(405, 20004, d.message, d.code);
+  if (d.status === 415 || (d.code === 'invalid_type' && (!d.field || d.field === 'body')))
+    return failure(d.status === 415 ? 415 : 400, 60200, 'Invalid parameter: send the parameters form-urlencoded (Content-Type: application/x-www-form-urlencoded)', d.code);
   // Validation, body parsing, sizes: Twilio's "invalid parameter", naming the field and the fix.
   const named = field ? `Invalid parameter \`${field}\`: ${d.message}` : `Invalid parameter: ${d.message}`;
   return failure(d.status === 413 || d.status === 415 ? d.status : 400, 60200, named, d.code, d.retryAfter);

@@ -92,6 +92,9 @@ export function toVonage(err: FastifyError | Error): { status: number; problem: 
     retryAfter: p.retryAfter,
   });
   if (err instanceof VonageProblem) return out(err);
+  // A malformed request_id in the path names no request: Vonage's 404.
+  if ((err as { validationContext?: string }).validationContext === 'params')
+    return out(new VonageProblem(404, 'Not Found', `${API_ERRORS}#not-found`, `${describeError(err).message}; use the request_id a new request answered`, 'verification_not_found'));
   const d = describeError(err);
   if (d.status >= 500) return out(new VonageProblem(500, 'Internal Error', `${API_ERRORS}#internal-error`, 'An internal error occurred; it was logged, retry later.', 'internal_error'));
   const core = fromCore(d.code, d.message, d.field, d.retryAfter);
