@@ -15,7 +15,7 @@ export interface AccountsTable {
   utc_offset_minutes: number;
   webhook_url: string | null;
   webhook_secret: string | null;
-  /** Body shape of this account's webhooks: 'native' | 'bitel'. */
+  /** Body shape of this account's webhooks: 'native' | 'bitel' | 'vonage'. */
   webhook_format: string;
   created_at: number;
 }
