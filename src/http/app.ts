@@ -35,7 +35,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing- and Bitel-compatible APIs.' },
+      info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing-, Bitel-, Twilio Verify v2- and Vonage Verify v2-compatible APIs.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
     },
   });
