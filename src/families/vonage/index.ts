@@ -10,6 +10,7 @@ import { vonageErrorHandler } from './errors.ts';
 import { startFallback } from './fallback.ts';
 import { vonageAuth } from './principal.ts';
 import { verifyRoutes } from './verify.ts';
+import { StepLocks } from './workflow.ts';
 
 /**
  * JSON bodies, where an empty one is no body: @vonage/verify2 POSTs next_workflow with
@@ -35,7 +36,8 @@ export const vonageRoutes: FamilyPlugin = async (app, { gw }) => {
   });
   app.setErrorHandler(vonageErrorHandler);
   app.addHook('onRequest', vonageAuth(new VendorAuth(gw.store.db, gw.now)));
-  verifyRoutes(app, gw);
-  const fallback = startFallback(gw);
+  const locks = new StepLocks();
+  verifyRoutes(app, gw, locks);
+  const fallback = startFallback(gw, locks);
   app.addHook('onClose', async () => fallback.stop());
 };

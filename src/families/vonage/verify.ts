@@ -18,7 +18,7 @@ import { pendingFor } from '../../store/verifications.ts';
 import { conflict, invalidCode, invalidParams, requestNotFound, tooManyCodes } from './errors.ts';
 import { principal } from './principal.ts';
 import * as S from './schemas.ts';
-import { DEFAULT_CHANNEL_TIMEOUT, nextStep, requestId, verificationId, type VonageMeta, vonageMeta } from './workflow.ts';
+import { DEFAULT_CHANNEL_TIMEOUT, nextStep, requestId, type StepLocks, verificationId, type VonageMeta, vonageMeta } from './workflow.ts';
 
 const tags = ['vonage'];
 const security: Array<Record<string, string[]>> = [{ bearer: [] }, { basic: [] }];
@@ -43,7 +43,7 @@ export function sendStep(gw: Gateway, account: Account, meta: VonageMeta, i: num
   });
 }
 
-export function verifyRoutes(app: FastifyInstance, gw: Gateway): void {
+export function verifyRoutes(app: FastifyInstance, gw: Gateway, locks: StepLocks): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   /** The account's Vonage request that is still pending, or Vonage's 404. */
@@ -145,10 +145,16 @@ export function verifyRoutes(app: FastifyInstance, gw: Gateway): void {
     },
     async (req) => {
       const { account } = principal(req);
-      const { v, meta } = await pending(account, req.params.request_id);
-      const i = nextStep(v, meta);
-      if (i === undefined) throw conflict('There are no more workflows to execute for this request.', 'no_next_workflow');
-      await sendStep(gw, account, meta, i);
+      const rid = req.params.request_id;
+      const sent = await locks.run(verificationId(rid), async () => {
+        // Read under the lock: the step a concurrent sender just took is not taken again.
+        const { v, meta } = await pending(account, rid);
+        const i = nextStep(v, meta);
+        if (i === undefined) throw conflict('There are no more workflows to execute for this request.', 'no_next_workflow');
+        await sendStep(gw, account, meta, i);
+        return true;
+      });
+      if (!sent) throw conflict('The next workflow step of this request is being sent now.', 'next_workflow_in_progress');
       return {};
     },
   );

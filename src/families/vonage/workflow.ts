@@ -35,3 +35,22 @@ export const verificationId = (requestId: string) => requestId.replaceAll('-', '
 export function nextStep(v: Pick<Verification, 'send_count'>, meta: VonageMeta): number | undefined {
   return v.send_count < meta.workflow.length ? v.send_count : undefined;
 }
+
+/**
+ * Verifications whose next step this process is sending: next_workflow and the timed fallback
+ * never send one step twice from here (between instances, the core's resend cooldown does).
+ */
+export class StepLocks {
+  private busy = new Set<string>();
+
+  /** Runs fn holding the lock of `id`; undefined (fn not run) when another holder has it. */
+  async run<T>(id: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.busy.has(id)) return undefined;
+    this.busy.add(id);
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+}

@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import { importPKCS8, SignJWT } from 'jose';
 import { build, type Harness } from '../../helpers/gateway.ts';
 import { advanceDue } from '../../../src/families/vonage/fallback.ts';
+import { StepLocks } from '../../../src/families/vonage/workflow.ts';
 import { createVonageCredentials } from '../../../src/store/vendors.ts';
 import { verifySignature } from '../../../src/webhooks/index.ts';
 import { pump, startReceiver } from '../../webhooks/receiver.ts';
 
 const devInbox = { dev_inbox: { enabled: true, delivery_delay_ms: 0, send_delay_ms: 0 }, verify: { resend_cooldown_seconds: 0 } };
 
-async function setup(t: Parameters<typeof build>[0]) {
-  const h = await build(t, devInbox);
+async function setup(t: Parameters<typeof build>[0], cooldownSeconds = 0) {
+  const h = await build(t, { ...devInbox, verify: { resend_cooldown_seconds: cooldownSeconds } });
   const creds = await createVonageCredentials(h.gw.store.db, h.account.id, h.clock.now);
   const key = await importPKCS8(creds.privateKey!, 'RS256');
   const bearer = async () =>
@@ -66,19 +67,26 @@ test('a finalized Vonage request POSTs Vonage\'s summary callback, signed; cance
 });
 
 test('channel_timeout: nothing moves before it; after it, the next step goes out once with the same code', async (t) => {
-  const { h, vonage } = await setup(t);
+  // A 30 s resend cooldown, below the 60 s timeout: the app's own 1 s sweep may run beside ours,
+  // and the cooldown is what keeps two senders from both sending the step.
+  const { h, vonage } = await setup(t, 30);
+  const locks = new StepLocks();
   const to = '14155550403';
+  const channels = async () => {
+    await h.settle();
+    return (await inboxTo(h, `+${to}`)).map((i) => i.channel).sort();
+  };
   const sent = await vonage('POST', '/v2/verify', { brand: 'Acme', channel_timeout: 60, workflow: [{ channel: 'sms', to }, { channel: 'voice', to }] });
   assert.equal(sent.statusCode, 202, sent.body);
-  await h.settle();
   h.advance(59_000);
-  assert.equal(await advanceDue(h.gw), 0, 'not before channel_timeout');
+  await advanceDue(h.gw, locks);
+  assert.deepEqual(await channels(), ['sms'], 'not before channel_timeout');
   h.advance(1_000);
-  assert.equal(await advanceDue(h.gw), 1);
+  await advanceDue(h.gw, locks);
+  assert.deepEqual(await channels(), ['sms', 'voice']);
   h.advance(60_000);
-  assert.equal(await advanceDue(h.gw), 0, 'no third step');
-  await h.settle();
+  assert.equal(await advanceDue(h.gw, locks), 0, 'no third step');
+  assert.deepEqual(await channels(), ['sms', 'voice']);
   const items = await inboxTo(h, `+${to}`);
-  assert.deepEqual(items.map((i) => i.channel).sort(), ['sms', 'voice']);
   assert.equal(items[0].code, items[1].code);
 });
