@@ -116,6 +116,10 @@ keys
     withDb(async ({ db }) => {
       for (const k of await listApiKeys(db, o.account))
         console.log(`${k.id}  account=${k.account_id}  family=${k.family}  …${k.last4}  ${k.revoked_at ? 'revoked' : 'active'}`);
+      // Vendor credentials are listed by their public id (AC…/SK… sid, Vonage application or api key).
+      const { listCredentials } = await import('./store/vendors.ts');
+      for (const c of await listCredentials(db, o.account))
+        console.log(`${c.id}  account=${c.account_id}  family=${c.family}  ${c.kind}  ${c.revoked_at ? 'revoked' : 'active'}`);
     }),
   );
 keys
