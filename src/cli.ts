@@ -91,13 +91,19 @@ keys
   .command('create')
   .description('create an API key and print it once')
   .option('--account <id>', 'account id (default: the first account)')
-  .addOption(new Option('--family <family>', 'API family the key is for').choices(API_FAMILIES).default('*'))
+  .addOption(new Option('--family <family>', 'API family the key is for (twilio: an Account SID, auth token and API key; vonage: an application and API key)').choices(API_FAMILIES).default('*'))
+  .option('--public-key <file>', 'vonage: register this RSA public key (PEM) instead of generating a key pair')
   .action((o) =>
     withDb(async ({ db }) => {
       const all = await listAccounts(db);
       const accountId = o.account ?? all[0]?.id;
       if (!accountId) throw new UsageError('no account exists yet; run `otpgate start` once or `otpgate accounts create`');
       if (!all.some((a) => a.id === accountId)) throw new UsageError(`--account ${accountId}: no such account; see \`otpgate accounts list\``);
+      if (o.family === 'twilio' || o.family === 'vonage') {
+        const { vendorKeys } = await import('./vendor-keys.ts');
+        console.log(await vendorKeys(db, accountId, o.family, o.publicKey));
+        return;
+      }
       const { token, key } = await createApiKey(db, accountId, o.family as ApiFamily, Date.now());
       console.log(`key ${key.id} for account ${accountId} (family ${key.family}):\n${token}\nit is shown only now; store it safely`);
     }),
@@ -110,6 +116,10 @@ keys
     withDb(async ({ db }) => {
       for (const k of await listApiKeys(db, o.account))
         console.log(`${k.id}  account=${k.account_id}  family=${k.family}  …${k.last4}  ${k.revoked_at ? 'revoked' : 'active'}`);
+      // Vendor credentials are listed by their public id (AC…/SK… sid, Vonage application or api key).
+      const { listCredentials } = await import('./store/vendors.ts');
+      for (const c of await listCredentials(db, o.account))
+        console.log(`${c.id}  account=${c.account_id}  family=${c.family}  ${c.kind}  ${c.revoked_at ? 'revoked' : 'active'}`);
     }),
   );
 keys
@@ -117,7 +127,9 @@ keys
   .description('revoke an API key (a running gateway stops accepting it within seconds)')
   .action((id) =>
     withDb(async ({ db }) => {
-      if (!(await revokeApiKey(db, id, Date.now()))) throw new UsageError(`no active key ${id}; see \`otpgate keys list\``);
+      const { revokeCredential } = await import('./store/vendors.ts');
+      if (!(await revokeApiKey(db, id, Date.now())) && !(await revokeCredential(db, id, Date.now())))
+        throw new UsageError(`no active key ${id}; see \`otpgate keys list\``);
       console.log(`revoked ${id}`);
     }),
   );
@@ -169,7 +181,7 @@ program
 program.addCommand(smscCommand());
 
 program.parseAsync().catch((e: Error & { code?: string }) => {
-  const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError';
+  const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError' || e?.name === 'VendorKeyError';
   const hint = e?.code === 'EADDRINUSE' ? '; set PORT (or HOST) to a free address' : '';
   // One line that names the cause, never a stack: the stack is for bugs, and those are logged by the gateway.
   console.error(`otpgate: ${e?.message ?? String(e)}${hint}`);

@@ -35,8 +35,12 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing- and Bitel-compatible APIs.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing-, Bitel-, Twilio Verify v2- and Vonage Verify v2-compatible APIs.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
+      tags: [
+        { name: 'twilio', description: 'Twilio Verify v2 (form-urlencoded in, Twilio JSON and error codes out; Basic auth with AC…/SK… credentials)' },
+        { name: 'vonage', description: 'Vonage Verify v2 (JSON, RFC 7807 errors; Bearer JWT of an application, or Basic api_key:api_secret)' },
+      ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -259,6 +259,36 @@ const m004 = (dialect: DialectName): Migration => ({
     await db.schema.alterTable('pending_receipts').addColumn('ref', 'varchar(40)').execute();
   },
 });
+/** Vendor families (Twilio, Vonage): their credentials and Twilio Services (src/store/vendors.ts). */
+const m009: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('vendor_credentials')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('family', 'varchar(16)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('owner_sid', 'varchar(64)')
+      .addColumn('secret_hash', 'varchar(64)')
+      .addColumn('public_key', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('vendor_credentials_account').on('vendor_credentials').column('account_id').execute();
+    await db.schema
+      .createTable('twilio_services')
+      .addColumn('sid', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('account_sid', 'varchar(40)', (c) => c.notNull())
+      .addColumn('friendly_name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('code_length', 'integer', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('twilio_services_account').on('twilio_services').columns(['account_id', 'sid']).execute();
+  },
+};
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
@@ -267,6 +297,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '002_webhooks': m002(dialect),
     '003_auto_voice': m003,
     '004_receipts': m004(dialect),
+    '009_vendors': m009,
   };
 }
 

@@ -15,7 +15,7 @@ export interface AccountsTable {
   utc_offset_minutes: number;
   webhook_url: string | null;
   webhook_secret: string | null;
-  /** Body shape of this account's webhooks: 'native' | 'bitel'. */
+  /** Body shape of this account's webhooks: 'native' | 'bitel' | 'vonage'. */
   webhook_format: string;
   created_at: number;
 }
@@ -190,6 +190,44 @@ export interface WebhookOutboxTable {
   delivered_at: number | null;
 }
 
+/**
+ * Credentials of the vendor families (migration 009_vendors), each mapped to an otpgate account:
+ * Twilio Account SIDs (AC…) with their auth token and API keys (SK…) with their secret; Vonage
+ * API keys with their secret and applications with the public key their JWTs are checked with.
+ */
+export interface VendorCredentialsTable {
+  /** What the client sends as user name or claim: AC…/SK… sid, Vonage api_key or application_id. */
+  id: string;
+  account_id: string;
+  /** 'twilio' | 'vonage' */
+  family: string;
+  /** 'account' (Twilio AC), 'api_key' (Twilio SK, Vonage key), 'application' (Vonage, JWT). */
+  kind: string;
+  /** A Twilio API key's Account SID (the account_sid of its answers); null otherwise. */
+  owner_sid: string | null;
+  /** SHA-256 hex of the secret (auth token, key secret); null for applications. */
+  secret_hash: string | null;
+  /** SPKI PEM of a Vonage application's RS256 key; null otherwise. */
+  public_key: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A Twilio Verify Service: the per-application settings of the Twilio family (code length, name). */
+export interface TwilioServicesTable {
+  /** VA + 32 hex. */
+  sid: string;
+  account_id: string;
+  /** The AC sid shown as account_sid. */
+  account_sid: string;
+  friendly_name: string;
+  code_length: number;
+  /** JSON of the boolean and string settings Twilio echoes back (custom_code_enabled, …). */
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -202,6 +240,8 @@ export interface Database {
   pending_receipts: PendingReceiptsTable;
   webhook_outbox: WebhookOutboxTable;
   message_parts: MessagePartsTable;
+  vendor_credentials: VendorCredentialsTable;
+  twilio_services: TwilioServicesTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -216,3 +256,5 @@ export type InboxEntry = Selectable<InboxTable>;
 export type MessagePart = Selectable<MessagePartsTable>;
 export type WebhookDelivery = Selectable<WebhookOutboxTable>;
 export type NewWebhookDelivery = Insertable<WebhookOutboxTable>;
+export type VendorCredential = Selectable<VendorCredentialsTable>;
+export type TwilioService = Selectable<TwilioServicesTable>;

@@ -286,17 +286,18 @@ export class VerifyService {
     return result;
   }
 
-  async cancel(account: Account, id: string): Promise<Verification> {
+  /** Closes a pending verification: canceled, or approved without a code (Twilio's Status=approved). */
+  async cancel(account: Account, id: string, to: 'canceled' | 'approved' = 'canceled'): Promise<Verification> {
     const now = this.d.now();
     const v = await V.getVerification(this.d.db, account.id, id);
     if (!v) throw notFound('verification', id);
     const ok = await this.d.writer.run(async (ctx) => {
-      if (!(await V.setVerificationStatus(ctx, v, 'pending', 'canceled', now))) return false;
+      if (!(await V.setVerificationStatus(ctx, v, 'pending', to, now))) return false;
       await cancelQueued(ctx, v.id, now);
       return true;
     });
     if (!ok) throw notPending(id, (await V.getVerification(this.d.db, account.id, id))!.status);
-    return { ...v, status: 'canceled', updated_at: now };
+    return { ...v, status: to, updated_at: now };
   }
 
   /** A verification as it is now; a pending one past its expiry reads as expired. */

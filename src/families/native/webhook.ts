@@ -18,7 +18,7 @@ import { ErrorOut } from './schemas.ts';
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorOut, 401: ErrorOut };
 
-const Format = Type.Union(WEBHOOK_FORMATS.map((f) => Type.Literal(f)), { description: 'body shape: native, or Bitel\'s' });
+const Format = Type.Union(WEBHOOK_FORMATS.map((f) => Type.Literal(f)), { description: 'body shape: native, Bitel\'s, or Vonage\'s verify status callback' });
 
 const PutBody = Type.Object(
   {
