@@ -4,6 +4,7 @@
  * row). And the check path: one conditional UPDATE counts the guess, then a constant-time compare.
  */
 import { codeMatches, generateCode, hashCode, openCode, sealCode } from '../core/code.ts';
+import { canonicalCode } from '../core/text.ts';
 import { analyzeText } from '../core/encoding.ts';
 import { newId } from '../core/ids.ts';
 import { normalizePhone } from '../core/phone.ts';
@@ -59,6 +60,12 @@ export interface SendRequest {
   idempotency?: { key: string; body: unknown };
   /** channel "auto": this SMS is followed by a call with the same code if not delivered in time (src/dispatch/autovoice.ts). */
   autoVoice?: boolean;
+  /**
+   * Vendor families (TingTing, Bitel): every request is a send of the code it names or a fresh
+   * one. A pending verification to the same number is canceled and replaced, instead of being
+   * resent under the native resend rules (cooldown, max sends). Floods are the abuse limits' job.
+   */
+  supersede?: boolean;
 }
 
 export interface SendResult {
@@ -88,7 +95,9 @@ export class VerifyService {
     const locale = this.locale(req.locale);
     const template = this.template(req, locale);
     const ttlMs = (req.ttlSeconds ?? config.verify.ttl_seconds) * 1000;
-    const fresh = req.code ?? generateCode(req.codeLength ?? config.verify.code_length);
+    // A caller's code in any script's digits ("۱۲۳۴") is the ASCII code it means.
+    const given = req.code === undefined ? undefined : canonicalCode(req.code);
+    const fresh = given ?? generateCode(req.codeLength ?? config.verify.code_length);
     const requestHash = req.idempotency ? hashRequest(req.idempotency.body) : '';
 
     const outcome = await this.d.writer.run(async (ctx): Promise<Stored | Refusal | { replay: string }> => {
@@ -112,7 +121,7 @@ export class VerifyService {
       let verification: Verification;
       let code: string;
       let replaced: Verification | undefined;
-      if (pending && (req.code === undefined || codeMatches(this.d.keys.hash, pending.id, req.code, pending.code_hash))) {
+      if (pending && !req.supersede && (given === undefined || codeMatches(this.d.keys.hash, pending.id, given, pending.code_hash))) {
         const refusal = this.resendRefusal(pending, now);
         if (refusal) return { refusal };
         code = openCode(this.d.keys.seal, pending.code_sealed);

@@ -74,6 +74,9 @@ export async function sendRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
           locale: voice || DEVANAGARI.test(b.message) ? 'ne' : 'en',
           code: b.otp_options === 'personnel' ? b.otp : undefined,
           codeLength: b.otp_length ?? DEFAULT_OTP_LENGTH,
+          // Each request is a send of the code it names or a fresh one (TingTing has no resend):
+          // a pending code to this number is replaced, so the second of two sends is answered.
+          supersede: true,
           render: (code) => renderOtp(b.message, voice ? spaceDigits(code) : code),
           voice: voice ? { voiceId: b.voice_input } : undefined,
           meta: {
