@@ -71,6 +71,8 @@ export const ConfigSchema = Type.Object({
     poll_ms: Type.Integer({ minimum: 10 }),
     lease_ms: Type.Integer({ minimum: 1000 }),
     deadline_seconds: Type.Integer({ minimum: 1 }),
+    /** A "sent" message with no final receipt this long after sending becomes "expired" (delivery unknown). */
+    receipt_deadline_seconds: Type.Integer({ minimum: 60 }),
     backoff_base_ms: Type.Integer({ minimum: 1 }),
     backoff_max_ms: Type.Integer({ minimum: 1 }),
     /** Per-provider circuit: opens when `threshold` of the last `window` calls (≥ min_calls) were carrier faults. */
@@ -140,6 +142,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poll_ms: 1000,
       lease_ms: 60_000,
       deadline_seconds: 3600,
+      // Carriers keep retrying a handset for up to 48 h (SMSC validity periods); a receipt later than that is lost.
+      receipt_deadline_seconds: 172_800,
       backoff_base_ms: 1000,
       backoff_max_ms: 300_000,
       breaker: { window: 50, min_calls: 10, threshold: 0.5, open_seconds: 30 },

@@ -223,12 +223,20 @@ const m003: Migration = {
   },
 };
 
+// The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age.
+const m005Fidelity: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('messages_sent_at').on('messages').column('sent_at').where(sql.ref('status'), '=', 'sent').execute();
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
     '001_initial': m001(dialect),
     '002_webhooks': m002(dialect),
     '003_auto_voice': m003,
+    '005_fidelity': m005Fidelity,
   };
 }
 
