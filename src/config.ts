@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { templateProblem } from './core/templates.ts';
 
 const PriceRule = Type.Object({
   prefix: Type.String({ pattern: '^[0-9]*$', description: 'E.164 digits without +, "" = any' }),
@@ -231,6 +232,12 @@ export function validateConfig(config: unknown): Config {
   const c = config as Config;
   if (c.dispatch.breaker.min_calls > c.dispatch.breaker.window)
     throw new ConfigError('dispatch.breaker.min_calls: must not exceed dispatch.breaker.window, or the circuit can never open');
+  // A template without {code} would send (and charge) a message with no code in it.
+  for (const [id, byLocale] of Object.entries(c.templates))
+    for (const [locale, text] of Object.entries(byLocale)) {
+      const problem = templateProblem(text);
+      if (problem) throw new ConfigError(`templates.${id}.${locale}: ${problem} (template "${id}", locale ${locale})`);
+    }
   const names = new Set(c.providers.map((p) => p.name));
   for (const r of c.routes)
     for (const p of r.providers)
