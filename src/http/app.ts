@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Gateway } from '../gateway.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { ApiKeyAuth } from './auth.ts';
+import { drainOversized, emptyBodyTolerantJson } from './body.ts';
 import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { hookRoutes } from './hooks.ts';
@@ -41,6 +42,9 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Body handling for every route (families inherit it; TingTing reads its bodies its own way).
+  emptyBodyTolerantJson(app);
+  app.addHook('onError', drainOversized);
   app.setErrorHandler(nativeErrorHandler);
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see /docs` } });

@@ -183,7 +183,8 @@ test('bad and truncated JSON: 400 invalid_json on every POST', async (t) => {
   const h = await build(t);
   for (const url of POSTS) {
     for (const text of BAD_JSON) await expectRefused(h, json(url, text), { status: 400, code: 'invalid_json' }, `${url} ${JSON.stringify(text)}`);
-    await expectRefused(h, json(url, ''), { status: 400, code: 'invalid_json' }, `${url} empty body`);
+    // A route that takes no body (cancel) reads an empty JSON body as none (test/http/body.test.ts).
+    if (url !== CANCEL) await expectRefused(h, json(url, ''), { status: 400, code: 'invalid_json' }, `${url} empty body`);
   }
   const valid = [
     [SEND, JSON.stringify({ ...SEND_BASE, locale: 'fa', app_name: 'بانک', ttl_seconds: 120 })],
