@@ -12,6 +12,7 @@ const PriceRule = Type.Object({
   prefix: Type.String({ pattern: '^[0-9]*$', description: 'E.164 digits without +, "" = any' }),
   channel: Type.Union([Type.Literal('sms'), Type.Literal('voice')]),
   price: Type.Integer({ minimum: 0, description: 'micro-units per SMS segment or per call' }),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency of price; absent = pricing_currency' })),
 });
 
 const ProviderEntry = Type.Object(
@@ -105,6 +106,10 @@ export const ConfigSchema = Type.Object({
     group_commit_max: Type.Integer({ minimum: 1, maximum: 10000 }),
   }),
   prices: Type.Array(PriceRule),
+  /** The currency of price rules without one. */
+  pricing_currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  /** Units of a currency per unit of pricing_currency (e.g. {"NPR": 133.5}), for accounts whose currency has no rules of its own. */
+  currency_rates: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Number({ exclusiveMinimum: 0 })),
   templates: Type.Record(Type.String(), Type.Record(Type.String(), Type.String())),
   providers: Type.Array(ProviderEntry),
   routes: Type.Array(RouteEntry),
@@ -169,6 +174,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       { prefix: '98', channel: 'sms', price: 10_000 },
       { prefix: '98', channel: 'voice', price: 50_000 },
     ],
+    pricing_currency: 'USD',
+    currency_rates: {},
     templates: {},
     providers: [{ name: 'devinbox', kind: 'devinbox' }],
     routes: [{ providers: [{ name: 'devinbox' }] }],

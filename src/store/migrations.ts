@@ -223,10 +223,14 @@ const m003: Migration = {
   },
 };
 
-// The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age.
+// The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age;
+// the admin ledger (src/store/ledger.ts) reads one account's rows newest first.
 const m005Fidelity: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.createIndex('messages_sent_at').on('messages').column('sent_at').where(sql.ref('status'), '=', 'sent').execute();
+    // An operator's credit or debit carries its reason in words ("invoice 2024-11 paid"); `reason` stays the short kind.
+    await db.schema.alterTable('ledger').addColumn('note', 'text').execute();
+    await db.schema.createIndex('ledger_account').on('ledger').columns(['account_id', 'id']).execute();
   },
 };
 
