@@ -6,8 +6,9 @@ import { webhookFormats } from './families/webhook-formats.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { deriveKey } from './core/code.ts';
+import { createLogger } from './logging.ts';
 import type { Config } from './config.ts';
 import { breakerOptions, CircuitBreakers } from './dispatch/breaker.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
@@ -51,7 +52,7 @@ export interface Gateway {
 }
 
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
-  const log = opts.log ?? pino({ level: config.log_level });
+  const log = opts.log ?? createLogger(config.log_level);
   const now = opts.now ?? Date.now;
   const secret = loadSecret(config);
   const store = await openDatabase(config.database_url);
