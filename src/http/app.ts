@@ -11,6 +11,7 @@ import { ApiKeyAuth } from './auth.ts';
 import { drainOversized, emptyBodyTolerantJson } from './body.ts';
 import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
+import { documentStatuses } from './openapi.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
@@ -39,6 +40,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
       info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing- and Bitel-compatible APIs.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    transform: documentStatuses,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
