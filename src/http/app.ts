@@ -11,7 +11,10 @@ import { ApiKeyAuth } from './auth.ts';
 import { drainOversized, emptyBodyTolerantJson } from './body.ts';
 import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
-import { documentStatuses } from './openapi.ts';
+import { namedComponents } from './openapi.ts';
+import * as N from '../families/native/schemas.ts';
+import * as T from '../families/tingting/schemas.ts';
+import * as B from '../families/bitel/schemas.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
@@ -34,13 +37,32 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     frameworkErrors: nativeErrorHandler,
   });
 
+  // Named component schemas: the shapes clients generate types from, shown once and referenced.
+  const transform = namedComponents(app, [
+    ['Error', N.ErrorOut],
+    ['SendVerification', N.SendBody],
+    ['CheckVerification', N.CheckBody],
+    ['Verification', N.VerificationOut],
+    ['Message', N.MessageOut],
+    ['CheckResult', N.CheckOut],
+    ['Balance', N.BalanceOut],
+    ['TingTingSendOtp', T.SendBody],
+    ['TingTingSendOtpResult', T.SendOk],
+    ['TingTingError', T.ErrorEnvelope],
+    ['TingTingUnauthorized', T.Detail401],
+    ['BitelOtp', B.OtpBody],
+    ['BitelSms', B.SmsObject],
+    ['BitelCall', B.CallObject],
+    ['BitelError', B.Failure],
+  ]);
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing- and Bitel-compatible APIs.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
-    transform: documentStatuses,
+    transform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

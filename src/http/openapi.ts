@@ -36,3 +36,37 @@ export function documentStatuses({ schema, url, route }: { schema: FastifySchema
   for (const [status, why] of Object.entries(plumbingStatuses(schema, methods))) if (!(status in response)) response[status] = ANY(why);
   return { schema: { ...schema, response }, url };
 }
+
+/** A schema object shown once under components.schemas by name and referenced wherever a route uses it. */
+export type NamedSchemas = ReadonlyArray<readonly [name: string, schema: object]>;
+
+/**
+ * Registers `named` as shared schemas (so @fastify/swagger lists them under components.schemas)
+ * and returns a `transform` that also replaces each use of those very objects (by identity, at any
+ * depth of a route's body and responses) with a $ref to its name, in the document only.
+ */
+export function namedComponents(
+  app: { addSchema(s: object): unknown },
+  named: NamedSchemas,
+): (input: { schema: FastifySchema; url: string; route: RouteOptions }) => { schema: FastifySchema; url: string } {
+  const names = new Map<object, string>();
+  for (const [name, schema] of named) {
+    names.set(schema, name);
+    app.addSchema({ ...schema, $id: name });
+  }
+  const swap = (node: unknown, depth = 0): unknown => {
+    if (node === null || typeof node !== 'object' || depth > 8) return node;
+    const name = names.get(node);
+    if (name) return { $ref: `${name}#` };
+    if (Array.isArray(node)) return node.map((n) => swap(n, depth + 1));
+    const out: Record<string | symbol, unknown> = {};
+    for (const key of Reflect.ownKeys(node)) out[key] = swap((node as Record<string | symbol, unknown>)[key], depth + 1);
+    return out;
+  };
+  return (input) => {
+    const { schema, url } = documentStatuses(input);
+    if (!schema || (schema as { hide?: boolean }).hide) return { schema, url };
+    const s = schema as Record<string, unknown>;
+    return { schema: { ...s, ...(s.body ? { body: swap(s.body) } : {}), ...(s.response ? { response: swap(s.response) } : {}) } as FastifySchema, url };
+  };
+}

@@ -58,3 +58,17 @@ test('the document describes health, readiness (503) and the retry route’s 404
   assert.ok(doc.paths['/v1/verifications'].post.responses['413']);
   assert.ok(doc.paths['/v1/verifications'].post.responses['429']);
 });
+
+test('the document names its shared shapes as component schemas and references them', async (t) => {
+  const h = await build(t);
+  const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as Doc & { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
+  for (const name of ['Error', 'SendVerification', 'CheckVerification', 'Verification', 'Message', 'CheckResult', 'Balance', 'TingTingSendOtp', 'TingTingError', 'BitelOtp', 'BitelSms', 'BitelError'])
+    assert.ok(doc.components.schemas[name]?.properties, name);
+  const text = JSON.stringify(doc.paths);
+  const op = doc.paths['/v1/verifications'].post as unknown as { requestBody: unknown; responses: Record<string, unknown> };
+  assert.match(JSON.stringify(op.requestBody), /#\/components\/schemas\/SendVerification/);
+  assert.match(JSON.stringify(op.responses['201']), /#\/components\/schemas\/Verification/);
+  assert.match(JSON.stringify(op.responses['402']), /#\/components\/schemas\/Error/);
+  assert.ok((text.match(/#\/components\/schemas\/Error"/g) ?? []).length > 20, 'the native error shape is referenced, not repeated');
+  assert.match(JSON.stringify(doc.paths['/api/v2/sms/otp'].post.responses['200']), /BitelSms/);
+});

@@ -111,6 +111,6 @@ export const CdrV1 = Type.Object({
 });
 
 export const Ok = <T extends TSchema>(result: T) => Type.Object({ result, error: Type.Null() });
-const Failure = Type.Object({ result: Type.Null(), error: Type.String({ description: 'InvalidRequest, InvalidPhoneNumber, NotFound, …' }) });
+export const Failure = Type.Object({ result: Type.Null(), error: Type.String({ description: 'InvalidRequest, InvalidPhoneNumber, NotFound, …' }) });
 
 export const errors = { 400: Failure, 401: Failure, 402: Failure, 404: Failure, 413: Failure, 415: Failure, 429: Failure, 500: Failure };
