@@ -88,7 +88,7 @@ export async function sendRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
           },
         });
         const balance = (await getAccount(gw.store.db, account.id))?.balance ?? 0;
-        const prices = creditPrices(gw.config.prices);
+        const prices = creditPrices(gw.config.prices, { currency: account.currency, base: gw.config.pricing_currency, rates: gw.config.currency_rates });
         const details: Record<string, unknown> = {
           number: b.number,
           otp_options: b.otp_options,
