@@ -1,5 +1,5 @@
 /** The otpgate command: start the gateway, manage accounts and keys, send and check codes, run the SMSC simulator. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { smscCommand } from '../tools/smsc/cli.ts';
 import { API_FAMILIES, type ApiFamily, createAccount, createApiKey, listAccounts, listApiKeys, revokeApiKey } from './store/accounts.ts';
 import type { Config } from './config.ts';
@@ -83,6 +83,39 @@ accounts
   .action(() =>
     withDb(async ({ db }) => {
       for (const a of await listAccounts(db)) console.log(`${a.id}  ${a.name}  region=${a.default_region}  balance=${a.balance} ${a.currency}`);
+    }),
+  );
+
+const positive = (v: string) => {
+  const n = int(v);
+  if (n === 0) throw new InvalidArgumentError('expected a whole number of micro-units > 0 (1 unit = 1000000)');
+  return n;
+};
+for (const direction of ['credit', 'debit'] as const)
+  accounts
+    .command(`${direction} <id>`)
+    .description(direction === 'credit' ? 'top up an account (recorded in its ledger with the reason)' : 'take an amount from an account, never below zero (recorded in its ledger)')
+    .requiredOption('--amount <micro>', 'micro-units of the account currency (1 unit = 1000000)', positive)
+    .requiredOption('--reason <text>', 'why, recorded in the ledger')
+    .action((id: string, o: { amount: number; reason: string }) =>
+      withDb(async ({ db }) => {
+        if (!o.reason.trim()) throw new UsageError('--reason is empty; say why, e.g. --reason "invoice 2024-11 paid"');
+        const { adjustBalance } = await import('./store/ledger.ts');
+        const res = await adjustBalance(db, id, direction === 'credit' ? o.amount : -o.amount, o.reason.trim(), Date.now());
+        if (!res.ok && res.why === 'no_account') throw new UsageError(`no account ${id}; see \`otpgate accounts list\``);
+        if (!res.ok) throw new UsageError(`the balance (${res.balance} micro-units) does not cover a debit of ${o.amount}`);
+        console.log(`${res.account.id}  balance=${res.account.balance} ${res.account.currency}  (${direction} ${o.amount}: ${res.entry.note})`);
+      }),
+    );
+accounts
+  .command('ledger <id>')
+  .description("an account's ledger, newest first")
+  .option('--limit <n>', 'rows', int, 50)
+  .action((id: string, o: { limit: number }) =>
+    withDb(async ({ db }) => {
+      const { ledgerOf } = await import('./store/ledger.ts');
+      for (const e of await ledgerOf(db, id, { limit: o.limit }))
+        console.log(`${new Date(e.at).toISOString()}  ${e.reason.padEnd(7)} ${String(e.amount).padStart(14)}  ${e.note ?? e.message_id ?? ''}`);
     }),
   );
 
@@ -180,7 +213,21 @@ program
 
 program.addCommand(smscCommand());
 
+/**
+ * Usage errors exit 2 everywhere, commander's own too (unknown command or option, missing
+ * argument, bad choice, a command group without its subcommand): commander throws instead of
+ * exiting (exitOverride, set on every command since added commands do not inherit it), and the
+ * handler below picks the code. Help and --version exit 0.
+ */
+function overrideExits(c: Command): void {
+  c.exitOverride();
+  for (const sub of c.commands) overrideExits(sub);
+}
+overrideExits(program);
+
 program.parseAsync().catch((e: Error & { code?: string }) => {
+  // Commander has printed its own line (and help) already.
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
   const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError' || e?.name === 'VendorKeyError';
   const hint = e?.code === 'EADDRINUSE' ? '; set PORT (or HOST) to a free address' : '';
   // One line that names the cause, never a stack: the stack is for bugs, and those are logged by the gateway.

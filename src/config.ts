@@ -6,11 +6,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { templateProblem } from './core/templates.ts';
 
 const PriceRule = Type.Object({
   prefix: Type.String({ pattern: '^[0-9]*$', description: 'E.164 digits without +, "" = any' }),
   channel: Type.Union([Type.Literal('sms'), Type.Literal('voice')]),
   price: Type.Integer({ minimum: 0, description: 'micro-units per SMS segment or per call' }),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency of price; absent = pricing_currency' })),
 });
 
 const ProviderEntry = Type.Object(
@@ -71,6 +73,8 @@ export const ConfigSchema = Type.Object({
     poll_ms: Type.Integer({ minimum: 10 }),
     lease_ms: Type.Integer({ minimum: 1000 }),
     deadline_seconds: Type.Integer({ minimum: 1 }),
+    /** A "sent" message with no final receipt this long after sending becomes "expired" (delivery unknown). */
+    receipt_deadline_seconds: Type.Integer({ minimum: 60 }),
     backoff_base_ms: Type.Integer({ minimum: 1 }),
     backoff_max_ms: Type.Integer({ minimum: 1 }),
     /** Per-provider circuit: opens when `threshold` of the last `window` calls (≥ min_calls) were carrier faults. */
@@ -102,6 +106,10 @@ export const ConfigSchema = Type.Object({
     group_commit_max: Type.Integer({ minimum: 1, maximum: 10000 }),
   }),
   prices: Type.Array(PriceRule),
+  /** The currency of price rules without one. */
+  pricing_currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  /** Units of a currency per unit of pricing_currency (e.g. {"NPR": 133.5}), for accounts whose currency has no rules of its own. */
+  currency_rates: Type.Record(Type.String({ pattern: '^[A-Z]{3}$' }), Type.Number({ exclusiveMinimum: 0 })),
   templates: Type.Record(Type.String(), Type.Record(Type.String(), Type.String())),
   providers: Type.Array(ProviderEntry),
   routes: Type.Array(RouteEntry),
@@ -140,6 +148,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poll_ms: 1000,
       lease_ms: 60_000,
       deadline_seconds: 3600,
+      // Carriers keep retrying a handset for up to 48 h (SMSC validity periods); a receipt later than that is lost.
+      receipt_deadline_seconds: 172_800,
       backoff_base_ms: 1000,
       backoff_max_ms: 300_000,
       breaker: { window: 50, min_calls: 10, threshold: 0.5, open_seconds: 30 },
@@ -164,6 +174,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       { prefix: '98', channel: 'sms', price: 10_000 },
       { prefix: '98', channel: 'voice', price: 50_000 },
     ],
+    pricing_currency: 'USD',
+    currency_rates: {},
     templates: {},
     providers: [{ name: 'devinbox', kind: 'devinbox' }],
     routes: [{ providers: [{ name: 'devinbox' }] }],
@@ -227,6 +239,12 @@ export function validateConfig(config: unknown): Config {
   const c = config as Config;
   if (c.dispatch.breaker.min_calls > c.dispatch.breaker.window)
     throw new ConfigError('dispatch.breaker.min_calls: must not exceed dispatch.breaker.window, or the circuit can never open');
+  // A template without {code} would send (and charge) a message with no code in it.
+  for (const [id, byLocale] of Object.entries(c.templates))
+    for (const [locale, text] of Object.entries(byLocale)) {
+      const problem = templateProblem(text);
+      if (problem) throw new ConfigError(`templates.${id}.${locale}: ${problem} (template "${id}", locale ${locale})`);
+    }
   const names = new Set(c.providers.map((p) => p.name));
   for (const r of c.routes)
     for (const p of r.providers)

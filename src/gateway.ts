@@ -6,11 +6,13 @@ import { webhookFormats } from './families/webhook-formats.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { deriveKey } from './core/code.ts';
+import { createLogger } from './logging.ts';
 import type { Config } from './config.ts';
 import { breakerOptions, CircuitBreakers } from './dispatch/breaker.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { ReceiptDeadline } from './dispatch/receipt-deadline.ts';
 import { Router } from './dispatch/router.ts';
 import { createProviders } from './providers/index.ts';
 import type { Provider } from './providers/types.ts';
@@ -40,6 +42,8 @@ export interface Gateway {
   providers: Map<string, Provider>;
   breakers: CircuitBreakers;
   dispatcher: Dispatcher;
+  /** Makes "sent" messages without a receipt final after dispatch.receipt_deadline_seconds. */
+  receiptDeadline: ReceiptDeadline;
   webhooks: Webhooks;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
@@ -48,7 +52,7 @@ export interface Gateway {
 }
 
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
-  const log = opts.log ?? pino({ level: config.log_level });
+  const log = opts.log ?? createLogger(config.log_level);
   const now = opts.now ?? Date.now;
   const secret = loadSecret(config);
   const store = await openDatabase(config.database_url);
@@ -79,13 +83,25 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     autoVoice: { afterMs: config.verify.auto_voice_after_seconds * 1000, place: (v) => verify.voiceFallback(v) },
   });
 
+  const receiptDeadline = new ReceiptDeadline({
+    db: store.db,
+    writer,
+    deadlineSeconds: config.dispatch.receipt_deadline_seconds,
+    everyMs: Math.max(config.dispatch.poll_ms, 10_000),
+    log: log.child({ component: 'receipt-deadline' }),
+    now,
+  });
+
   let bootstrap: Gateway['bootstrap'];
   if (config.bootstrap_dev_account && (await listAccounts(store.db)).length === 0) {
     const account = await createAccount(store.db, { name: 'dev', defaultRegion: 'US', balance: 1_000_000_000_000, now: now() });
     const { token } = await createApiKey(store.db, account.id, '*', now());
     bootstrap = { accountId: account.id, token };
   }
-  if (config.dispatch.enabled) await dispatcher.start();
+  if (config.dispatch.enabled) {
+    await dispatcher.start();
+    receiptDeadline.start();
+  }
   webhooks.start();
 
   return {
@@ -99,10 +115,12 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     providers,
     breakers,
     dispatcher,
+    receiptDeadline,
     webhooks,
     now,
     bootstrap,
     async close() {
+      await receiptDeadline.stop();
       await dispatcher.stop();
       await writer.flush();
       await webhooks.stop();

@@ -287,6 +287,14 @@ const m009: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('twilio_services_account').on('twilio_services').columns(['account_id', 'sid']).execute();
+// The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age;
+// the admin ledger (src/store/ledger.ts) reads one account's rows newest first.
+const m005Fidelity: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('messages_sent_at').on('messages').column('sent_at').where(sql.ref('status'), '=', 'sent').execute();
+    // An operator's credit or debit carries its reason in words ("invoice 2024-11 paid"); `reason` stays the short kind.
+    await db.schema.alterTable('ledger').addColumn('note', 'text').execute();
+    await db.schema.createIndex('ledger_account').on('ledger').columns(['account_id', 'id']).execute();
   },
 };
 
@@ -298,6 +306,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '003_auto_voice': m003,
     '004_receipts': m004(dialect),
     '009_vendors': m009,
+    '005_fidelity': m005Fidelity,
   };
 }
 

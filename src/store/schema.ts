@@ -105,6 +105,8 @@ export interface LedgerTable {
   reason: string;
   message_id: string | null;
   at: number;
+  /** An operator's words for a manual credit or debit (migration 005_fidelity). */
+  note: string | null;
 }
 
 export interface IdempotencyTable {

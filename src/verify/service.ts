@@ -4,6 +4,7 @@
  * row). And the check path: one conditional UPDATE counts the guess, then a constant-time compare.
  */
 import { codeMatches, generateCode, hashCode, openCode, sealCode } from '../core/code.ts';
+import { canonicalCode } from '../core/text.ts';
 import { analyzeText } from '../core/encoding.ts';
 import { newId } from '../core/ids.ts';
 import { normalizePhone } from '../core/phone.ts';
@@ -11,7 +12,7 @@ import { priceFor } from '../core/pricing.ts';
 import type { VerificationStatus } from '../core/status.ts';
 import { isLocale, type Locale, renderSms, templateProblem, voiceScript } from '../core/templates.ts';
 import type { Config } from '../config.ts';
-import { debit } from '../store/accounts.ts';
+import { debit, getAccount } from '../store/accounts.ts';
 import { claimVoiceFallback, dropVoiceFallback } from '../store/autovoice.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { Account, Database, Message, Verification } from '../store/schema.ts';
@@ -59,6 +60,12 @@ export interface SendRequest {
   idempotency?: { key: string; body: unknown };
   /** channel "auto": this SMS is followed by a call with the same code if not delivered in time (src/dispatch/autovoice.ts). */
   autoVoice?: boolean;
+  /**
+   * Vendor families (TingTing, Bitel): every request is a send of the code it names or a fresh
+   * one. A pending verification to the same number is canceled and replaced, instead of being
+   * resent under the native resend rules (cooldown, max sends). Floods are the abuse limits' job.
+   */
+  supersede?: boolean;
 }
 
 export interface SendResult {
@@ -88,7 +95,9 @@ export class VerifyService {
     const locale = this.locale(req.locale);
     const template = this.template(req, locale);
     const ttlMs = (req.ttlSeconds ?? config.verify.ttl_seconds) * 1000;
-    const fresh = req.code ?? generateCode(req.codeLength ?? config.verify.code_length);
+    // A caller's code in any script's digits ("۱۲۳۴") is the ASCII code it means.
+    const given = req.code === undefined ? undefined : canonicalCode(req.code);
+    const fresh = given ?? generateCode(req.codeLength ?? config.verify.code_length);
     const requestHash = req.idempotency ? hashRequest(req.idempotency.body) : '';
 
     const outcome = await this.d.writer.run(async (ctx): Promise<Stored | Refusal | { replay: string }> => {
@@ -112,7 +121,7 @@ export class VerifyService {
       let verification: Verification;
       let code: string;
       let replaced: Verification | undefined;
-      if (pending && (req.code === undefined || codeMatches(this.d.keys.hash, pending.id, req.code, pending.code_hash))) {
+      if (pending && !req.supersede && (given === undefined || codeMatches(this.d.keys.hash, pending.id, given, pending.code_hash))) {
         const refusal = this.resendRefusal(pending, now);
         if (refusal) return { refusal };
         code = openCode(this.d.keys.seal, pending.code_sealed);
@@ -127,16 +136,8 @@ export class VerifyService {
       }
       const text = this.render(req, locale, template, code, Math.round((verification.expires_at - now) / 60000));
       const info = req.channel === 'sms' ? analyzeText(text) : { encoding: 'ucs2' as const, segments: 1 };
-      const price = priceFor(config.prices, e164, req.channel, info.segments);
-      if (price === undefined)
-        return {
-          refusal: new VerifyError(
-            'unsupported_destination',
-            400,
-            `no ${req.channel} price is configured for ${e164}; add a price rule for its prefix`,
-            'to',
-          ),
-        };
+      const price = this.price(req.account.currency, e164, req.channel, info.segments);
+      if (price === undefined) return { refusal: this.noPrice(req.account.currency, e164, req.channel) };
       if (!(await debit(trx, req.account.id, price))) return { refusal: insufficient(price) };
       if (replaced && (await V.setVerificationStatus(ctx, replaced, 'pending', 'canceled', now))) await cancelQueued(ctx, replaced.id, now);
       if (verification.send_count === 1) await V.insertVerification(ctx, verification);
@@ -180,12 +181,13 @@ export class VerifyService {
     const now = this.d.now();
     const code = openCode(this.d.keys.seal, v.code_sealed);
     const text = voiceScript({ locale: v.locale as Locale, code, appName: v.app_name ?? undefined });
-    const price = priceFor(this.d.config.prices, v.to_number, 'voice', 1);
+    const currency = (await getAccount(this.d.db, v.account_id))?.currency ?? this.d.config.pricing_currency;
+    const price = this.price(currency, v.to_number, 'voice', 1);
     return this.d.writer.run(async (ctx) => {
       if (!(await claimVoiceFallback(ctx.trx, v.id, now))) return undefined;
       if (price === undefined || !(await debit(ctx.trx, v.account_id, price))) {
         await dropVoiceFallback(ctx.trx, v, now);
-        return price === undefined ? new VerifyError('unsupported_destination', 400, `no voice price is configured for ${v.to_number}; add a price rule for its prefix`, 'to') : insufficient(price);
+        return price === undefined ? this.noPrice(currency, v.to_number, 'voice') : insufficient(price);
       }
       const message = queuedMessage(
         this.d.config.dispatch.deadline_seconds,
@@ -216,9 +218,8 @@ export class VerifyService {
     const channel = req.channel ?? 'sms';
     const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, channel);
     const info = channel === 'sms' ? analyzeText(req.text) : { encoding: 'ucs2' as const, segments: 1 };
-    const price = priceFor(this.d.config.prices, e164, channel, info.segments);
-    if (price === undefined)
-      throw new VerifyError('unsupported_destination', 400, `no ${channel} price is configured for ${e164}; add a price rule for its prefix`, 'to');
+    const price = this.price(req.account.currency, e164, channel, info.segments);
+    if (price === undefined) throw this.noPrice(req.account.currency, e164, channel);
     const message = queuedMessage(
         this.d.config.dispatch.deadline_seconds,
       { accountId: req.account.id, family: req.family, from: req.from, channel, verificationId: null, to: e164, locale: req.locale ?? 'en', meta: req.meta },
@@ -345,6 +346,19 @@ export class VerifyService {
     if (req.render) return req.render(code);
     if (req.channel === 'voice') return voiceScript({ locale, code, appName: req.appName, repeat: req.voice?.repeat });
     return renderSms({ locale, code, appName: req.appName, minutes, template });
+  }
+
+  /** Micro-units of `currency` (the account's), per core/pricing.ts: its own price table, else a rate. */
+  private price(currency: string, e164: string, channel: Channel, segments: number): number | undefined {
+    const { prices, pricing_currency: base, currency_rates: rates } = this.d.config;
+    return priceFor(prices, e164, channel, segments, { currency, base, rates });
+  }
+
+  private noPrice(currency: string, e164: string, channel: Channel): VerifyError {
+    const fix = currency === this.d.config.pricing_currency
+      ? 'add a price rule for its prefix'
+      : `add a price rule with "currency": "${currency}" for its prefix, or a rate under currency_rates.${currency}`;
+    return new VerifyError('unsupported_destination', 400, `no ${channel} price in ${currency} is configured for ${e164}; ${fix}`, 'to');
   }
 
   private resendRefusal(v: Verification, now: number): VerifyError | undefined {

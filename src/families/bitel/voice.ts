@@ -27,6 +27,7 @@ export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
       channel: 'voice',
       code: b.text,
       locale: 'fa',
+      supersede: true,
       defaultRegion: 'IR',
       voice: {
         repeat: count(b.repeatCount, 2),
@@ -46,7 +47,7 @@ export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
         body: S.VoiceOtpBody,
         response: { 200: S.Ok(S.IdString), ...S.errors },
       },
-      preValidation: bindCaseInsensitive(S.VoiceOtpBody),
+      preValidation: bindCaseInsensitive(S.VoiceOtpBody, ['text']),
     },
     async (req) => ok((await call(principal(req).account, req.body, 1)).message.id),
   );
@@ -61,7 +62,7 @@ export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
         body: S.VoiceOtpBody,
         response: { 200: S.Ok(S.CallObject), ...S.errors },
       },
-      preValidation: bindCaseInsensitive(S.VoiceOtpBody),
+      preValidation: bindCaseInsensitive(S.VoiceOtpBody, ['text']),
     },
     async (req) => ok(callObject((await call(principal(req).account, req.body, 2)).message)),
   );

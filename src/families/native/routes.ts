@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { formatMicros } from '../../core/pricing.ts';
+import { canonicalCode } from '../../core/text.ts';
 import { getAccount } from '../../store/accounts.ts';
 import { getMessage, listMessages, messageEvents } from '../../store/messages.ts';
 import { VerifyError } from '../../verify/errors.ts';
@@ -20,6 +21,12 @@ declare module 'fastify' {
 }
 
 const errors = { 400: S.ErrorOut, 401: S.ErrorOut, 404: S.ErrorOut };
+
+/** A code as typed ("۸۹۰۹۳۱", a pasted direction mark) is read in its ASCII form before the schema checks it. */
+async function canonicalCodeField(req: FastifyRequest): Promise<void> {
+  const b = req.body as Record<string, unknown> | null;
+  if (b !== null && typeof b === 'object' && typeof b.code === 'string') b.code = canonicalCode(b.code);
+}
 const security = [{ bearer: [] }];
 
 export function principal(req: FastifyRequest): Principal {
@@ -43,6 +50,7 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         body: S.SendBody,
         response: { 201: S.VerificationOut, ...errors, 402: S.ErrorOut, 422: S.ErrorOut, 429: S.ErrorOut },
       },
+      preValidation: canonicalCodeField,
     },
     async (req, reply) => {
       const { account } = principal(req);
@@ -76,6 +84,7 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         body: S.CheckBody,
         response: { 200: S.CheckOut, ...errors },
       },
+      preValidation: canonicalCodeField,
     },
     async (req) => {
       const { account } = principal(req);

@@ -34,7 +34,8 @@ export type SendBody = Static<typeof SendBody>;
 
 export const CheckBody = Type.Object(
   {
-    id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    // The same rule as the id in a path (IdParams): a malformed id gets the same answer on every route.
+    id: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$', description: 'the verification id: 32 hex characters' })),
     to: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     code: Type.String({ minLength: 1, maxLength: 10 }),
   },

@@ -13,6 +13,7 @@ import type { CircuitStatus } from '../../dispatch/breaker.ts';
 import type { Provider } from '../../providers/types.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { ErrorOut } from '../../families/native/schemas.ts';
+import { accountAdminRoutes } from './accounts.ts';
 
 const Open = Type.Object({}, { additionalProperties: true });
 
@@ -54,6 +55,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { gw: Gateway }): 
       dispatcher: { running: gw.dispatcher.running, ...gw.dispatcher.stats },
     }),
   );
+  await accountAdminRoutes(app, gw);
 }
 
 function describe(p: Provider, circuit: CircuitStatus) {

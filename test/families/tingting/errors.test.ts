@@ -80,7 +80,7 @@ test('each missing field, wrong type, bad number, otp missing with personnel, ot
     [{ ...personnel, otp: '123' }, ['otp']],
     [{ ...personnel, otp: '12345678901' }, ['otp']],
     [{ ...personnel, otp: '12-45' }, ['otp']],
-    [{ ...personnel, otp: '١٢٣٤' }, ['otp']],
+    [{ ...personnel, otp: '١٢٣' }, ['otp']], // folded to "123": too short
     // otp_length out of 4–10
     ...[0, 3, 11, -4, '3', '11', 1e6, '99999999999999999'].map((n): [unknown, string[]] => [{ ...ok, otp_length: n }, ['otp_length']]),
     [{ ...ok, otp_options: 'generated', otp_length: '0' }, ['otp_length']],
