@@ -1,6 +1,7 @@
 /** The otpgate command: start the gateway, manage accounts and keys, send and check codes, run the SMSC simulator. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { smscCommand } from '../tools/smsc/cli.ts';
+import { abuseCommands } from './abuse/cli.ts';
 import { API_FAMILIES, type ApiFamily, createAccount, createApiKey, listAccounts, listApiKeys, revokeApiKey } from './store/accounts.ts';
 import type { Config } from './config.ts';
 import type { OpenDb } from './store/dialect.ts';
@@ -167,6 +168,7 @@ program
   .action((o) => api('/v1/verifications/check', { id: o.id, code: o.code }, o));
 
 program.addCommand(smscCommand());
+for (const c of abuseCommands(withDb, UsageError)) program.addCommand(c);
 
 program.parseAsync().catch((e: Error & { code?: string }) => {
   const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError';

@@ -223,12 +223,46 @@ const m003: Migration = {
   },
 };
 
+/** Abuse defence (src/abuse/): pumping blocks, per-account overrides, test numbers. */
+const m006: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('abuse_blocks')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('prefix', 'varchar(20)', (c) => c.notNull())
+      .addColumn('reason', 'varchar(32)', (c) => c.notNull())
+      .addColumn('figures', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('lifted_at', 'bigint')
+      .addColumn('lifted_by', 'varchar(64)')
+      .execute();
+    await db.schema.createIndex('abuse_blocks_active').on('abuse_blocks').columns(['expires_at', 'lifted_at']).execute();
+    await db.schema
+      .createTable('abuse_settings')
+      .addColumn('account_id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('test_numbers')
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('code', 'varchar(10)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('test_numbers_pk', ['account_id', 'number'])
+      .execute();
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
     '001_initial': m001(dialect),
     '002_webhooks': m002(dialect),
     '003_auto_voice': m003,
+    '006_abuse': m006,
   };
 }
 

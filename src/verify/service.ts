@@ -18,8 +18,9 @@ import type { Account, Database, Message, Verification } from '../store/schema.t
 import * as V from '../store/verifications.ts';
 import type { GroupWriter } from '../store/writer.ts';
 import type { Kysely } from 'kysely';
+import type { Abuse, Ticket } from '../abuse/index.ts';
 import { maskCode } from './codemask.ts';
-import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage } from './outbox.ts';
+import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage, testDelivered } from './outbox.ts';
 import { notFound, notPending, VerifyError } from './errors.ts';
 
 export type Channel = 'sms' | 'voice';
@@ -32,6 +33,8 @@ export interface VerifyDeps {
   /** HMAC key for code hashes and AES key for sealed codes, both derived from the server secret. */
   keys: { hash: Buffer; seal: Buffer };
   now: () => number;
+  /** The abuse decision (src/abuse/); absent = no checks (bare benchmarks). */
+  abuse?: Abuse;
 }
 
 export interface SendRequest {
@@ -59,6 +62,10 @@ export interface SendRequest {
   idempotency?: { key: string; body: unknown };
   /** channel "auto": this SMS is followed by a call with the same code if not delivered in time (src/dispatch/autovoice.ts). */
   autoVoice?: boolean;
+  /** The API key used (per_key limits). */
+  apiKeyId?: string;
+  /** The end user's IP, when the caller passes it (per_ip limits; Twilio's DeviceIp). */
+  ip?: string;
 }
 
 export interface SendResult {
@@ -79,17 +86,39 @@ type Refusal = { refusal: VerifyError };
 type Stored = { verification: Verification; message: Message };
 
 export class VerifyService {
+  /** Sends in flight per account + Idempotency-Key: a duplicate waits for the first, then replays it. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
   constructor(private readonly d: VerifyDeps) {}
 
   async send(req: SendRequest): Promise<SendResult> {
+    if (!req.idempotency) return this.sendOnce(req);
+    // Concurrent duplicates must not each pass the abuse decision (and spend its limits) for one send.
+    const k = `${req.account.id}\u0000${req.idempotency.key}`;
+    while (this.inflight.has(k)) await this.inflight.get(k)!.catch(() => undefined);
+    const p = this.sendOnce(req);
+    this.inflight.set(k, p);
+    try {
+      return await p;
+    } finally {
+      if (this.inflight.get(k) === p) this.inflight.delete(k);
+    }
+  }
+
+  private async sendOnce(req: SendRequest): Promise<SendResult> {
     const { config } = this.d;
     const now = this.d.now();
     const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, req.channel);
     const locale = this.locale(req.locale);
     const template = this.template(req, locale);
     const ttlMs = (req.ttlSeconds ?? config.verify.ttl_seconds) * 1000;
-    const fresh = req.code ?? generateCode(req.codeLength ?? config.verify.code_length);
+    const generated = req.code ?? generateCode(req.codeLength ?? config.verify.code_length);
     const requestHash = req.idempotency ? hashRequest(req.idempotency.body) : '';
+    // Abuse decision, before anything is written or charged (priced on this code's rendering).
+    const replay = req.idempotency && (await V.getIdempotent(this.d.db, req.account.id, req.idempotency.key));
+    const ticket = replay ? undefined : await this.screen(req.account, e164, req.channel, req, () => this.render(req, locale, template, generated, Math.round(ttlMs / 60000)));
+    const test = ticket?.testCode !== undefined;
+    const fresh = ticket?.testCode ?? generated;
 
     const outcome = await this.d.writer.run(async (ctx): Promise<Stored | Refusal | { replay: string }> => {
       const { trx } = ctx;
@@ -127,7 +156,7 @@ export class VerifyService {
       }
       const text = this.render(req, locale, template, code, Math.round((verification.expires_at - now) / 60000));
       const info = req.channel === 'sms' ? analyzeText(text) : { encoding: 'ucs2' as const, segments: 1 };
-      const price = priceFor(config.prices, e164, req.channel, info.segments);
+      const price = test ? 0 : priceFor(config.prices, e164, req.channel, info.segments);
       if (price === undefined)
         return {
           refusal: new VerifyError(
@@ -150,6 +179,7 @@ export class VerifyService {
         price,
         now,
       );
+      if (test) Object.assign(message, testDelivered(now));
       await queueCharged(ctx, message);
       const stored: Stored = { verification, message };
       if (req.idempotency)
@@ -161,8 +191,12 @@ export class VerifyService {
           created_at: now,
         });
       return stored;
+    }).catch(async (e: unknown) => {
+      await ticket?.undo();
+      throw e;
     });
 
+    if ('refusal' in outcome || 'replay' in outcome) await ticket?.undo();
     if ('refusal' in outcome) throw outcome.refusal;
     if ('replay' in outcome) {
       const stored = JSON.parse(outcome.replay) as Stored;
@@ -211,14 +245,18 @@ export class VerifyService {
     locale?: string;
     defaultRegion?: string;
     meta?: Record<string, unknown>;
+    apiKeyId?: string;
   }): Promise<Message> {
     const now = this.d.now();
     const channel = req.channel ?? 'sms';
     const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, channel);
     const info = channel === 'sms' ? analyzeText(req.text) : { encoding: 'ucs2' as const, segments: 1 };
-    const price = priceFor(this.d.config.prices, e164, channel, info.segments);
-    if (price === undefined)
+    const listed = priceFor(this.d.config.prices, e164, channel, info.segments);
+    if (listed === undefined)
       throw new VerifyError('unsupported_destination', 400, `no ${channel} price is configured for ${e164}; add a price rule for its prefix`, 'to');
+    const ticket = await this.screen(req.account, e164, channel, req, () => req.text);
+    const test = ticket?.testCode !== undefined;
+    const price = test ? 0 : listed;
     const message = queuedMessage(
         this.d.config.dispatch.deadline_seconds,
       { accountId: req.account.id, family: req.family, from: req.from, channel, verificationId: null, to: e164, locale: req.locale ?? 'en', meta: req.meta },
@@ -227,12 +265,21 @@ export class VerifyService {
       price,
       now,
     );
-    const ok = await this.d.writer.run(async (ctx) => {
-      if (!(await debit(ctx.trx, req.account.id, price))) return false;
-      await queueCharged(ctx, message);
-      return true;
-    });
-    if (!ok) throw insufficient(price);
+    if (test) Object.assign(message, testDelivered(now));
+    const ok = await this.d.writer
+      .run(async (ctx) => {
+        if (!(await debit(ctx.trx, req.account.id, price))) return false;
+        await queueCharged(ctx, message);
+        return true;
+      })
+      .catch(async (e: unknown) => {
+        await ticket?.undo();
+        throw e;
+      });
+    if (!ok) {
+      await ticket?.undo();
+      throw insufficient(price);
+    }
     return message;
   }
 
@@ -249,6 +296,7 @@ export class VerifyService {
     }
     const found = v;
     if (found.status !== 'pending') throw notPending(found.id, found.status);
+    await this.d.abuse?.beforeCheck(account, found.to_number);
 
     const result = await this.d.writer.run(async (ctx): Promise<CheckResult | Refusal> => {
       const counted = await V.countAttempt(ctx.trx, found.id, now);
@@ -283,7 +331,18 @@ export class VerifyService {
       };
     });
     if ('refusal' in result) throw result.refusal;
+    await this.d.abuse?.afterCheck(account, found.to_number, result.valid);
     return result;
+  }
+
+  /**
+   * The abuse decision for one send: throws its refusal, or answers a ticket (undo() when the
+   * send is refused later; testCode for a test number). `text` renders the message for the price.
+   */
+  private screen(account: Account, to: string, channel: Channel, req: { apiKeyId?: string; ip?: string }, text: () => string): Promise<Ticket | undefined> {
+    if (!this.d.abuse) return Promise.resolve(undefined);
+    const segments = channel === 'sms' ? analyzeText(text()).segments : 1;
+    return this.d.abuse.decide({ account, to, channel, keyId: req.apiKeyId, ip: req.ip, price: priceFor(this.d.config.prices, to, channel, segments) });
   }
 
   async cancel(account: Account, id: string): Promise<Verification> {
@@ -297,6 +356,26 @@ export class VerifyService {
     });
     if (!ok) throw notPending(id, (await V.getVerification(this.d.db, account.id, id))!.status);
     return { ...v, status: 'canceled', updated_at: now };
+  }
+
+  /**
+   * The caller checked the code itself (TingTing and Bitel callers do) and reports it used: a
+   * pending verification becomes approved (queued resends refunded), and the approval counts
+   * toward its prefix's conversion (src/abuse/). Reporting twice counts once.
+   */
+  async feedback(account: Account, id: string): Promise<Verification> {
+    const now = this.d.now();
+    const v = await V.getVerification(this.d.db, account.id, id);
+    if (!v) throw notFound('verification', id);
+    if (v.status === 'approved') return v;
+    const approved = await this.d.writer.run(async (ctx) => {
+      if (!(await V.setVerificationStatus(ctx, v, 'pending', 'approved', now))) return false;
+      await cancelQueued(ctx, v.id, now);
+      return true;
+    });
+    if (!approved && (await V.getVerification(this.d.db, account.id, id))?.status === 'approved') return { ...v, status: 'approved' };
+    await this.d.abuse?.approved(account.id, v.to_number);
+    return approved ? { ...v, status: 'approved', updated_at: now } : v;
   }
 
   /** A verification as it is now; a pending one past its expiry reads as expired. */

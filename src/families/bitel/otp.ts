@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Gateway } from '../../gateway.ts';
-import type { Account } from '../../store/schema.ts';
+import type { Principal } from '../../http/auth.ts';
 import { unmaskCode } from '../../verify/codemask.ts';
 import { bindCaseInsensitive, principal } from './binding.ts';
 import { ok } from './envelope.ts';
@@ -25,9 +25,10 @@ const security = [{ bearer: [] }];
 
 export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const send = (account: Account, b: S.OtpBody, version: 1 | 2) =>
+  const send = ({ account, key }: Principal, b: S.OtpBody, version: 1 | 2) =>
     gw.verify.send({
       account,
+      apiKeyId: key.id,
       family: 'bitel',
       to: b.phoneNumber,
       channel: 'sms',
@@ -52,7 +53,7 @@ export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
       preValidation: bindCaseInsensitive(S.OtpBody),
     },
     async (req) => {
-      const res = await send(principal(req).account, req.body, 1);
+      const res = await send(principal(req), req.body, 1);
       return ok(res.message.id);
     },
   );
@@ -70,7 +71,7 @@ export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
       preValidation: bindCaseInsensitive(S.OtpBody),
     },
     async (req) => {
-      const res = await send(principal(req).account, req.body, 2);
+      const res = await send(principal(req), req.body, 2);
       return ok(smsObject(res.message, unmaskCode(res.message.body, res.code)));
     },
   );

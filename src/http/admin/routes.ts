@@ -13,6 +13,7 @@ import type { CircuitStatus } from '../../dispatch/breaker.ts';
 import type { Provider } from '../../providers/types.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { ErrorOut } from '../../families/native/schemas.ts';
+import { abuseAdminRoutes } from './abuse.ts';
 
 const Open = Type.Object({}, { additionalProperties: true });
 
@@ -54,6 +55,9 @@ export async function adminRoutes(app: FastifyInstance, opts: { gw: Gateway }): 
       dispatcher: { running: gw.dispatcher.running, ...gw.dispatcher.stats },
     }),
   );
+
+  // Behind the same token (a child plugin inherits this plugin's onRequest guard).
+  await app.register(abuseAdminRoutes, { gw });
 }
 
 function describe(p: Provider, circuit: CircuitStatus) {
