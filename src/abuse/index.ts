@@ -208,6 +208,11 @@ export class Abuse {
     await this.blocks.refresh(true);
   }
 
+  /** Counts the receipts that arrived so far (they are batched off the send path). */
+  flushReceipts(): Promise<void> {
+    return this.tally.flush();
+  }
+
   async close(): Promise<void> {
     this.off();
     await this.tally.flush();

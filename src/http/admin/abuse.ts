@@ -69,12 +69,14 @@ export async function abuseAdminRoutes(app: FastifyInstance, opts: { gw: Gateway
         summary: 'Lift a block now; its prefix is judged afresh from the next send',
         security,
         params: Type.Object({ id: Id }),
-        body: Type.Optional(Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false })),
+        // The body is optional ({"by": "who"}), so it is read by hand rather than by a schema.
         response: { 200: BlockOut, ...errors },
       },
     },
     async (req) => {
-      const b = await gw.abuse.lift(req.params.id, req.body?.by ?? 'admin');
+      const by = (req.body as { by?: unknown } | undefined)?.by ?? 'admin';
+      if (typeof by !== 'string' || by.length < 1 || by.length > 64) throw new VerifyError('invalid_value', 400, 'by must be a name of 1–64 characters (who lifts the block)', 'by');
+      const b = await gw.abuse.lift(req.params.id, by);
       if (!b) throw new VerifyError('block_not_found', 404, `no active block "${req.params.id}"; list them with GET /admin/blocks`, 'id');
       return present(b);
     },
