@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { HIGH_RISK_PREFIXES } from './core/geo.ts';
+import { HIGH_RISK_PREFIXES } from './core/high-risk.ts';
 
 const PriceRule = Type.Object({
   prefix: Type.String({ pattern: '^[0-9]*$', description: 'E.164 digits without +, "" = any' }),

@@ -70,6 +70,7 @@ export class Abuse {
   private readonly rules: PumpingRules;
   private readonly tally: ReceiptTally;
   private readonly off: () => void;
+  private lastFault = -Infinity;
 
   constructor(private readonly d: AbuseDeps) {
     const c = d.config;
@@ -251,9 +252,13 @@ export class Abuse {
     await this.d.writer.run(({ trx }) => abuseEvent(trx, accountId, 'abuse.spend_alert', data, now)).catch((e) => this.fault(e));
   }
 
-  /** A counter store fault never refuses a send: logged, and the check is skipped. */
+  /** A counter store fault never refuses a send: logged (at most every 10 s), and the check is skipped. */
   private fault(e: unknown): undefined {
-    this.d.log.error({ err: e }, 'abuse: counter store failed; check skipped');
+    const t = Date.now();
+    if (t - this.lastFault >= 10_000) {
+      this.lastFault = t;
+      this.d.log.error({ err: e }, 'abuse: counter store failed; check skipped');
+    }
     return undefined;
   }
 }

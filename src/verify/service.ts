@@ -20,6 +20,7 @@ import type { GroupWriter } from '../store/writer.ts';
 import type { Kysely } from 'kysely';
 import type { Abuse, Ticket } from '../abuse/index.ts';
 import { maskCode } from './codemask.ts';
+import { reportApproved } from './feedback.ts';
 import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage, testDelivered } from './outbox.ts';
 import { notFound, notPending, VerifyError } from './errors.ts';
 
@@ -359,24 +360,9 @@ export class VerifyService {
     return { ...v, status: 'canceled', updated_at: now };
   }
 
-  /**
-   * The caller checked the code itself (TingTing and Bitel callers do) and reports it used: a
-   * pending verification becomes approved (queued resends refunded), and the approval counts
-   * toward its prefix's conversion (src/abuse/). Reporting twice counts once.
-   */
-  async feedback(account: Account, id: string): Promise<Verification> {
-    const now = this.d.now();
-    const v = await V.getVerification(this.d.db, account.id, id);
-    if (!v) throw notFound('verification', id);
-    if (v.status === 'approved') return v;
-    const approved = await this.d.writer.run(async (ctx) => {
-      if (!(await V.setVerificationStatus(ctx, v, 'pending', 'approved', now))) return false;
-      await cancelQueued(ctx, v.id, now);
-      return true;
-    });
-    if (!approved && (await V.getVerification(this.d.db, account.id, id))?.status === 'approved') return { ...v, status: 'approved' };
-    await this.d.abuse?.approved(account.id, v.to_number);
-    return approved ? { ...v, status: 'approved', updated_at: now } : v;
+  /** The caller checked the code itself and reports it used (src/verify/feedback.ts). */
+  feedback(account: Account, id: string): Promise<Verification> {
+    return reportApproved(this.d, account, id);
   }
 
   /** A verification as it is now; a pending one past its expiry reads as expired. */
