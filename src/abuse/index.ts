@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AbuseConfig, LimitRuleConfig } from '../config.ts';
-import { destinationPrefix, geoDecision } from '../core/geo.ts';
+import { countryOf, destinationPrefix, geoDecision } from '../core/geo.ts';
 import { judgePrefix, type PumpingRules } from '../core/pumping.ts';
 import type { EventHub, StoreEvent } from '../store/events.ts';
 import type { Account, Database } from '../store/schema.ts';
@@ -127,7 +127,7 @@ export class Abuse {
       const key = rule && this.keyOf(name, s);
       if (rule && key !== undefined) count(name, rule, key);
     }
-    const caps = s.price ? capsFor(s.account.id, geo.country, now, { daily: view.settings.spend?.daily_cap ?? c.spend.daily_cap, countryDaily: view.settings.spend?.country_daily_cap ?? c.spend.country_daily_cap, countries: view.settings.spend?.countries }) : [];
+    const caps = s.price ? capsFor(s.account.id, geo.country ?? countryOf(s.to), now, { daily: view.settings.spend?.daily_cap ?? c.spend.daily_cap, countryDaily: view.settings.spend?.country_daily_cap ?? c.spend.country_daily_cap, countries: view.settings.spend?.countries }) : [];
     const spends = caps.map((cap) => ({ cap, outcome: consumeCap(this.limiters, cap, s.price!) }));
     const pump = c.pumping.enabled ? this.counters.add(s.account.id, pumpPrefix, 's', 1, now).catch((e) => this.fault(e)) : undefined;
 
