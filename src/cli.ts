@@ -1,6 +1,7 @@
 /** The otpgate command: start the gateway, manage accounts and keys, send and check codes, run the SMSC simulator. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { smscCommand } from '../tools/smsc/cli.ts';
+import { abuseCommands } from './abuse/cli.ts';
 import { API_FAMILIES, type ApiFamily, createAccount, createApiKey, listAccounts, listApiKeys, revokeApiKey } from './store/accounts.ts';
 import type { Config } from './config.ts';
 import type { OpenDb } from './store/dialect.ts';
@@ -212,6 +213,7 @@ program
   .action((o) => api('/v1/verifications/check', { id: o.id, code: o.code }, o));
 
 program.addCommand(smscCommand());
+for (const c of abuseCommands(withDb, UsageError)) program.addCommand(c);
 
 /**
  * Usage errors exit 2 everywhere, commander's own too (unknown command or option, missing

@@ -23,6 +23,9 @@ import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
 import { GroupWriter } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
+import { Abuse } from './abuse/index.ts';
+import { openRedis } from './abuse/redis.ts';
+import { putSettings } from './store/abuse.ts';
 import { Webhooks } from './webhooks/index.ts';
 
 export interface GatewayOptions {
@@ -45,6 +48,7 @@ export interface Gateway {
   /** Makes "sent" messages without a receipt final after dispatch.receipt_deadline_seconds. */
   receiptDeadline: ReceiptDeadline;
   webhooks: Webhooks;
+  abuse: Abuse;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -64,7 +68,10 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);
   const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
-  const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
+  const redis = config.redis_url ? openRedis(config.redis_url) : undefined;
+  const abuse = new Abuse({ config: config.abuse, db: store.db, writer, hub, log: log.child({ component: 'abuse' }), now, redis });
+  await abuse.start();
+  const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now, abuse });
   const providers = await createProviders(config.providers, { inbox, devInbox: config.dev_inbox, publicUrl: config.public_url });
   const breakers = new CircuitBreakers(breakerOptions(config.dispatch.breaker), now);
   const router = new Router(config.routes, providers, breakers);
@@ -96,6 +103,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   if (config.bootstrap_dev_account && (await listAccounts(store.db)).length === 0) {
     const account = await createAccount(store.db, { name: 'dev', defaultRegion: 'US', balance: 1_000_000_000_000, now: now() });
     const { token } = await createApiKey(store.db, account.id, '*', now());
+    // DESIGN.md: the dev account may send to every country but the high-risk list (NP, IR work out of the box).
+    await putSettings(store.db, account.id, { geo: { sms: ['*'], voice: ['*'] } }, now());
     bootstrap = { accountId: account.id, token };
   }
   if (config.dispatch.enabled) {
@@ -117,6 +126,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     dispatcher,
     receiptDeadline,
     webhooks,
+    abuse,
     now,
     bootstrap,
     async close() {
@@ -124,7 +134,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       await dispatcher.stop();
       await writer.flush();
       await webhooks.stop();
+      await abuse.close();
       await store.close();
+      redis?.disconnect();
     },
   };
 }

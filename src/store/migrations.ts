@@ -287,6 +287,9 @@ const m009: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('twilio_services_account').on('twilio_services').columns(['account_id', 'sid']).execute();
+  },
+};
+
 // The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age;
 // the admin ledger (src/store/ledger.ts) reads one account's rows newest first.
 const m005Fidelity: Migration = {
@@ -295,6 +298,39 @@ const m005Fidelity: Migration = {
     // An operator's credit or debit carries its reason in words ("invoice 2024-11 paid"); `reason` stays the short kind.
     await db.schema.alterTable('ledger').addColumn('note', 'text').execute();
     await db.schema.createIndex('ledger_account').on('ledger').columns(['account_id', 'id']).execute();
+  },
+};
+
+/** Abuse defence (src/abuse/): pumping blocks, per-account overrides, test numbers. */
+const m006: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('abuse_blocks')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('prefix', 'varchar(20)', (c) => c.notNull())
+      .addColumn('reason', 'varchar(32)', (c) => c.notNull())
+      .addColumn('figures', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('lifted_at', 'bigint')
+      .addColumn('lifted_by', 'varchar(64)')
+      .execute();
+    await db.schema.createIndex('abuse_blocks_active').on('abuse_blocks').columns(['expires_at', 'lifted_at']).execute();
+    await db.schema
+      .createTable('abuse_settings')
+      .addColumn('account_id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('test_numbers')
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('code', 'varchar(10)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('test_numbers_pk', ['account_id', 'number'])
+      .execute();
   },
 };
 
@@ -307,6 +343,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '004_receipts': m004(dialect),
     '009_vendors': m009,
     '005_fidelity': m005Fidelity,
+    '006_abuse': m006,
   };
 }
 

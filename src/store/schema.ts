@@ -230,6 +230,39 @@ export interface TwilioServicesTable {
   updated_at: number;
 }
 
+/** A destination prefix blocked for suspected SMS pumping (src/abuse/): listable and liftable. */
+export interface AbuseBlocksTable {
+  id: string;
+  /** The account it blocks, or '*' for every account. */
+  account_id: string;
+  /** Leading digits of the E.164 number, without '+'. */
+  prefix: string;
+  /** 'low_conversion' | 'delivery_failures' | 'velocity' | 'accounts' (global) */
+  reason: string;
+  /** JSON of the figures that triggered it (sent, approved, conversion, …). */
+  figures: string;
+  created_at: number;
+  expires_at: number;
+  lifted_at: number | null;
+  lifted_by: string | null;
+}
+
+/** An account's abuse overrides (limits, geo, high-risk allowances, spend caps) as JSON. */
+export interface AbuseSettingsTable {
+  account_id: string;
+  settings: string;
+  updated_at: number;
+}
+
+/** Numbers with a fixed code: accepted and recorded, never sent, never charged, never limited. */
+export interface TestNumbersTable {
+  account_id: string;
+  /** E.164. */
+  number: string;
+  code: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -244,6 +277,9 @@ export interface Database {
   message_parts: MessagePartsTable;
   vendor_credentials: VendorCredentialsTable;
   twilio_services: TwilioServicesTable;
+  abuse_blocks: AbuseBlocksTable;
+  abuse_settings: AbuseSettingsTable;
+  test_numbers: TestNumbersTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -260,3 +296,5 @@ export type WebhookDelivery = Selectable<WebhookOutboxTable>;
 export type NewWebhookDelivery = Insertable<WebhookOutboxTable>;
 export type VendorCredential = Selectable<VendorCredentialsTable>;
 export type TwilioService = Selectable<TwilioServicesTable>;
+export type AbuseBlock = Selectable<AbuseBlocksTable>;
+export type TestNumber = Selectable<TestNumbersTable>;

@@ -11,8 +11,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Gateway } from '../../gateway.ts';
-import type { Account } from '../../store/schema.ts';
 import { digitRuns } from '../../core/text.ts';
+import type { Principal } from '../../http/auth.ts';
 import { unmaskCode } from '../../verify/codemask.ts';
 import { bindCaseInsensitive, principal } from './binding.ts';
 import { BitelError, ok } from './envelope.ts';
@@ -52,7 +52,7 @@ export function otpForm(b: S.OtpBody): OtpForm {
 export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   /** The stored message and the text it carries (code filled in). */
-  const send = async (account: Account, b: S.OtpBody, version: 1 | 2) => {
+  const send = async ({ account, key }: Principal, b: S.OtpBody, version: 1 | 2) => {
     const form = otpForm(b);
     const meta = { api: `v${version}`, priority: version === 2 ? 'high' : 'normal', ...(form.kind === 'text' ? { form: 'message' } : {}) };
     if (form.kind === 'text' && form.code === undefined) {
@@ -64,11 +64,13 @@ export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
         locale: PERSIAN.test(form.message) ? 'fa' : 'en',
         defaultRegion: 'IR',
         meta,
+        apiKeyId: key.id,
       });
       return { message, text: message.body };
     }
     const res = await gw.verify.send({
       account,
+      apiKeyId: key.id,
       family: 'bitel',
       to: b.phoneNumber,
       channel: 'sms',
@@ -95,7 +97,7 @@ export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
       },
       preValidation: bindCaseInsensitive(S.OtpBody, ['code']),
     },
-    async (req) => ok((await send(principal(req).account, req.body, 1)).message.id),
+    async (req) => ok((await send(principal(req), req.body, 1)).message.id),
   );
 
   r.post(
@@ -111,7 +113,7 @@ export function otpRoutes(app: FastifyInstance, gw: Gateway): void {
       preValidation: bindCaseInsensitive(S.OtpBody, ['code']),
     },
     async (req) => {
-      const { message, text } = await send(principal(req).account, req.body, 2);
+      const { message, text } = await send(principal(req), req.body, 2);
       return ok(smsObject(message, text));
     },
   );

@@ -68,6 +68,7 @@ export async function sendRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
         const res = await gw.verify.send({
           account,
           family: 'tingting',
+          apiKeyId: principalOf(req).key.id,
           to: b.number,
           defaultRegion: 'NP',
           channel: voice ? 'voice' : 'sms',

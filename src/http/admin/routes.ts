@@ -14,6 +14,7 @@ import type { Provider } from '../../providers/types.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { ErrorOut } from '../../families/native/schemas.ts';
 import { accountAdminRoutes } from './accounts.ts';
+import { abuseAdminRoutes } from './abuse.ts';
 
 const Open = Type.Object({}, { additionalProperties: true });
 
@@ -56,6 +57,9 @@ export async function adminRoutes(app: FastifyInstance, opts: { gw: Gateway }): 
     }),
   );
   await accountAdminRoutes(app, gw);
+
+  // Behind the same token (a child plugin inherits this plugin's onRequest guard).
+  await app.register(abuseAdminRoutes, { gw });
 }
 
 function describe(p: Provider, circuit: CircuitStatus) {
