@@ -19,6 +19,7 @@ import { openDatabase, type OpenDb } from './store/dialect.ts';
 import { EventHub } from './store/events.ts';
 import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
+import { GatewayMetrics } from './metrics/metrics.ts';
 import { GroupWriter } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
 import { Webhooks } from './webhooks/index.ts';
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Injectable clock (tests of expiry); epoch ms. */
   now?: () => number;
+  /** Node process metrics (CPU, memory, event loop) in /metrics: on for `otpgate start`, off for in-process test gateways. */
+  processMetrics?: boolean;
 }
 
 export interface Gateway {
@@ -41,6 +44,9 @@ export interface Gateway {
   breakers: CircuitBreakers;
   dispatcher: Dispatcher;
   webhooks: Webhooks;
+  metrics: GatewayMetrics;
+  /** Set by a graceful drain (src/server.ts): /readyz and new sends answer 503 from then on. */
+  draining: boolean;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -85,6 +91,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     const { token } = await createApiKey(store.db, account.id, '*', now());
     bootstrap = { accountId: account.id, token };
   }
+  const metrics = new GatewayMetrics({ db: store.db, hub, verify, providers, breakers, dispatcherStats: dispatcher.stats, webhookStats: webhooks.worker.stats, processMetrics: opts.processMetrics ?? false });
   if (config.dispatch.enabled) await dispatcher.start();
   webhooks.start();
 
@@ -100,9 +107,12 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     breakers,
     dispatcher,
     webhooks,
+    metrics,
+    draining: false,
     now,
     bootstrap,
     async close() {
+      metrics.close();
       await dispatcher.stop();
       await writer.flush();
       await webhooks.stop();

@@ -12,6 +12,8 @@ import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
+import { addDrainGuard } from './drain.ts';
+import { metricsRoute } from './metrics.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
 import { webhookRoutes } from '../families/native/webhook.ts';
 import { familyPlugins } from '../families/index.ts';
@@ -46,6 +48,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see /docs` } });
   });
 
+  addDrainGuard(app, gw);
   const auth = new ApiKeyAuth(gw.store.db, gw.now);
   app.decorate('auth', auth);
   await app.register(healthRoutes, { gw });
@@ -55,5 +58,6 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   if (gw.config.dev_inbox.enabled) await app.register(inboxRoutes, { gw });
   await app.register(hookRoutes, { gw });
   await app.register(adminRoutes, { gw });
+  await app.register(metricsRoute, { gw });
   return app;
 }

@@ -3,7 +3,16 @@
  * to live clients (SSE), the dispatcher's wake-up and webhooks. With no listener, emit is a no-op.
  */
 export type StoreEvent =
-  | { type: 'message.created'; messageId: string; accountId: string }
+  | {
+      type: 'message.created';
+      messageId: string;
+      accountId: string;
+      /** For live counters (metrics, console) without a read back: the row's family, channel, E.164 number, created_at. */
+      family?: string;
+      channel?: string;
+      to?: string;
+      at?: number;
+    }
   | {
       type: 'message.status';
       messageId: string;

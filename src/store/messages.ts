@@ -30,7 +30,7 @@ export async function insertMessage(ctx: JobContext, row: NewMessage): Promise<v
     .insertInto('message_events')
     .values({ message_id: row.id, status: row.status, at: row.created_at, provider: null, detail: null })
     .execute();
-  ctx.emit({ type: 'message.created', messageId: row.id, accountId: row.account_id });
+  ctx.emit({ type: 'message.created', messageId: row.id, accountId: row.account_id, family: row.family, channel: row.channel, to: row.to_number, at: row.created_at });
 }
 
 export interface ClaimOptions {

@@ -62,6 +62,8 @@ export interface SmscStats {
   throttled: number;
   rejected: number;
   drops: number;
+  /** unbind PDUs received (a client closing cleanly). */
+  unbinds: number;
   messages: number;
   receipts_sent: number;
   receipts_acked: number;
@@ -103,7 +105,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
   const reassembler = new Reassembler<{ id: string; dc: number }>();
   const receipts = new ReceiptQueue(o.receipt_delay_ms, () => [...conns].filter((c) => c.role === 'transceiver' || c.role === 'receiver'));
   const timers = new Set<NodeJS.Timeout>();
-  const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0 };
+  const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0, unbinds: 0 };
   let nextId = 0x3a00_0000 + Math.floor(Math.random() * 0x10_0000);
   const fmt = (n: number, f: 'hex' | 'decimal') => (f === 'hex' ? n.toString(16).toUpperCase() : String(n));
 
@@ -200,6 +202,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
       if (!c.role) return session.send(p.response({ command_status: Status.RINVBNDSTS }));
       if (p.command === 'submit_sm') return onSubmit(c, p);
       if (p.command === 'unbind') {
+        s.unbinds++;
         session.send(p.response());
         return session.close();
       }
