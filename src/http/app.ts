@@ -14,6 +14,7 @@ import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
 import { addDrainGuard } from './drain.ts';
 import { metricsRoute } from './metrics.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
 import { webhookRoutes } from '../families/native/webhook.ts';
 import { familyPlugins } from '../families/index.ts';
@@ -59,5 +60,6 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   await app.register(hookRoutes, { gw });
   await app.register(adminRoutes, { gw });
   await app.register(metricsRoute, { gw });
+  await app.register(consoleRoutes, { gw });
   return app;
 }

@@ -80,6 +80,12 @@ export class GatewayMetrics {
     this.offHub();
   }
 
+  /** Refusals counted since this process started, by limit and family (the console's Abuse page). */
+  async refusalsByLimit(): Promise<Array<{ limit: string; family: string; count: number }>> {
+    const { values } = await this.refusals.get();
+    return values.map((v) => ({ limit: String(v.labels.limit), family: String(v.labels.family), count: v.value }));
+  }
+
   private onEvent(e: StoreEvent): void {
     if (e.type === 'message.created') {
       if (e.to) this.sends.inc({ family: e.family ?? 'unknown', channel: e.channel ?? 'unknown', country: countryOf(e.to) });
