@@ -42,9 +42,10 @@ function family(all: Family[], name: string): Family {
   return f;
 }
 
-/** The value of the sample whose labels include `labels`, or 0 when none has them. */
+/** The sum of the samples whose labels include `labels`; at least one must exist. */
 function value(all: Family[], name: string, labels: Record<string, string> = {}): number {
   const hits = family(all, name).metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  assert.ok(hits.length > 0, `${name} has a sample with ${JSON.stringify(labels)}`);
   return hits.reduce((sum, m) => sum + Number(m.value ?? m.count ?? 0), 0);
 }
 
@@ -102,7 +103,7 @@ test('/metrics: counters, histograms and gauges follow real sends over a real SM
   assert.equal(value(m, 'otpgate_outbox_depth'), 0);
   assert.equal(value(m, 'otpgate_webhook_backlog'), 0);
   assert.equal(value(m, 'otpgate_smpp_bind_up', { provider: 'carrier', state: 'bound' }), 1);
-  assert.equal(value(m, 'otpgate_smpp_window_in_use', { provider: 'carrier', bind: '0' }), 0);
+  assert.equal(value(m, 'otpgate_smpp_window_in_use', { provider: 'carrier', bind: '1' }), 0);
   assert.ok(value(m, 'otpgate_dispatch_total', { kind: 'sent' }) >= 3);
 
   // Low cardinality: no label value is a phone number or an id.

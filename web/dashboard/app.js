@@ -387,6 +387,7 @@ function onMessageEvent(m) {
   const row = document.querySelector(`#messages tr[data-id="${CSS.escape(m.id)}"]`);
   if (row) {
     row.querySelector('.st').replaceChildren(status(m.status));
+    if (m.provider) row.querySelector('.pv').textContent = m.provider;
     if ($('#detail').dataset.id === m.id && current === 'messages') openMessage(m.id).catch(() => {});
   } else if (m.created_at && Object.keys(filters).length === 0) {
     const tr = messageRow({ ...m, provider: null });

@@ -14,8 +14,9 @@ import type { Gateway } from '../../gateway.ts';
 import { countryOf } from '../../metrics/country.ts';
 import { API_FAMILIES, type ApiFamily, createApiKey, getAccount, listAccounts, listApiKeys, revokeApiKey } from '../../store/accounts.ts';
 import { messageHistory, searchMessages } from '../../store/console.ts';
-import { CODE_MARK, getMessageById } from '../../store/messages.ts';
+import { getMessageById } from '../../store/messages.ts';
 import type { Message } from '../../store/schema.ts';
+import { redactedBody } from '../../verify/codemask.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { describeProviders } from '../admin/routes.ts';
 import { overview } from './overview.ts';
@@ -35,7 +36,7 @@ export function presentMessage(m: Message) {
     status: m.status,
     provider: m.provider,
     provider_message_id: m.provider_message_id,
-    body: m.body.replaceAll(CODE_MARK, '••••••'),
+    body: redactedBody(m.body),
     locale: m.locale,
     encoding: m.encoding,
     segments: m.segments,
