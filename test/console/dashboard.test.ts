@@ -36,6 +36,17 @@ async function send(h: Harness, to: string, extra: Record<string, unknown> = {})
   return res.json();
 }
 
+/** Waits (real time) until the message's receipt has arrived, so the clock moves on only after it. */
+async function final(h: Harness, id: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await h.gw.writer.flush();
+    const m = await h.gw.store.db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+    if (m.status === 'delivered' || m.status === 'undelivered') return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`message ${id} got no receipt`);
+}
+
 async function approve(h: Harness, id: string): Promise<void> {
   const v = await h.gw.store.db.selectFrom('verifications').select('code_sealed').where('id', '=', id).executeTakeFirstOrThrow();
   const res = await h.app.inject({ method: 'POST', url: '/v1/verifications/check', headers: h.auth(), payload: { id, code: h.gw.verify.revealCode(v) } });
@@ -76,10 +87,14 @@ test('the console in Chromium: sign in, live sends and history, carriers, RTL, k
   // Each send its own number (so its own verification): [country, number prefix, E.164 length].
   const kinds: Array<[string, string, number]> = [['US', '+14155552', 12], ['NP', '+97798012345', 14], ['IR', '+98912123', 13], ['GB', '+447400123', 13], ['US', '+14155553', 12], ['NP', '+97798123456', 14]];
   const tally = new Map<string, { sent: number; approved: number }>();
+  const waits: number[] = [];
   for (let i = 0; i < 18; i++) {
     const [country, prefix, length] = kinds[i % kinds.length];
     const v = await send(h, `${prefix}${String(10 + i).padStart(length - prefix.length, '0')}`);
+    waits.push(800 + (i % 4) * 700);
+    h.advance(waits[i]); // the carrier takes a moment: accept → delivered is not 0
     await h.settle();
+    await final(h, v.message.id);
     const t = tally.get(country) ?? { sent: 0, approved: 0 };
     t.sent++;
     if (i % 3 !== 2) {
@@ -124,6 +139,9 @@ test('the console in Chromium: sign in, live sends and history, carriers, RTL, k
   assert.equal(await page.locator('#zone').innerText(), ZONE);
   assert.equal(await page.locator('#page-overview .uplot').count(), 2);
   assert.equal(await page.locator('[data-tile="sends, last hour"] .v').innerText(), '18');
+  const rank = (q: number) => [...waits].sort((a, b) => a - b)[Math.ceil(q * waits.length) - 1];
+  assert.equal(await page.locator('[data-tile="accept → delivered, median"] .v').innerText(), `${(rank(0.5) / 1000).toFixed(2)} s`);
+  assert.equal(await page.locator('[data-tile="accept → delivered, p95"] .v').innerText(), `${(rank(0.95) / 1000).toFixed(2)} s`);
   const approved = [...tally.values()].reduce((a, t) => a + t.approved, 0);
   assert.equal(await page.locator('[data-tile="approved, last hour"] .v').innerText(), String(approved));
   const np = tally.get('NP')!;
