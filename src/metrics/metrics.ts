@@ -201,10 +201,14 @@ export class GatewayMetrics {
   }
 }
 
-/** The limit a refusal names: an abuse refusal may carry its limit's name; else the stable code. */
+/**
+ * The limit a refusal names: an abuse refusal's named rate limit (its `details.limit`, e.g.
+ * sends_per_number), else the stable code (resend_cooldown, suspected_fraud, spend_cap_reached,
+ * geo_permission_denied, insufficient_balance, …): a fixed, small set either way.
+ */
 function limitOf(err: VerifyError): string {
-  const named = (err as VerifyError & { limit?: unknown }).limit;
-  return typeof named === 'string' && named ? named : err.code;
+  const named = (err as VerifyError & { details?: { limit?: unknown } }).details?.limit;
+  return typeof named === 'string' && /^[a-z0-9_]{1,40}$/.test(named) ? named : err.code;
 }
 
 function* smppBinds(providers: ReadonlyMap<string, Provider>): Generator<{ provider: string; bind: Record<string, unknown> }> {

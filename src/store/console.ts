@@ -108,3 +108,18 @@ export async function messageHistory(db: Db, m: Message): Promise<{ events: Mess
   ]);
   return { events, webhooks };
 }
+
+/**
+ * What each account was charged since `since` (micro-units): the price of its messages created
+ * since then, less those refunded (failed or canceled before a carrier took them).
+ */
+export async function chargedSince(db: Db, since: number): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['account_id', (eb) => eb.fn.sum<number>('price').as('micros')])
+    .where('created_at', '>=', since)
+    .where('status', 'not in', ['failed', 'canceled'])
+    .groupBy('account_id')
+    .execute();
+  return new Map(rows.map((r) => [r.account_id, Number(r.micros ?? 0)]));
+}

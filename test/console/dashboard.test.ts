@@ -210,7 +210,7 @@ test('the console in Chromium: sign in, live sends and history, carriers, RTL, k
 
   // Accounts: a key created (shown once), then revoked; the API refuses it afterwards.
   await page.click('nav a[data-page=accounts]');
-  const card = page.locator(`[data-account="${h.account.id}"]`);
+  const card = page.locator(`#accounts [data-account="${h.account.id}"]`);
   await card.waitFor();
   await card.locator('button.newkey').click();
   const token = await card.locator('.once .token').innerText();

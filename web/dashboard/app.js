@@ -237,7 +237,7 @@ pages.abuse = {
       h('tbody', {}, r.since_start.length ? r.since_start.sort((a, b) => b.count - a.count).map((x) => h('tr', {}, h('td', {}, x.limit), h('td', {}, x.family), h('td', { class: 'num' }, ltr(fmtInt(x.count))))) : h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'no refusals since this instance started'))),
     );
     await adminSection($('#blocks'), '/admin/blocks', renderBlocks);
-    await adminSection($('#spend'), '/admin/spend', renderSpend);
+    await renderSpend($('#spend'));
   },
 };
 
@@ -267,7 +267,7 @@ function renderBlocks(el, r) {
             'tr',
             { dataset: { block: b.id } },
             h('td', {}, ltr(b.prefix)),
-            h('td', {}, b.account_id ? ltr(b.account_id) : 'all accounts'),
+            h('td', {}, b.account_id && b.account_id !== '*' ? ltr(b.account_id) : 'all accounts'),
             h('td', {}, b.reason ?? b.limit ?? ''),
             h('td', { class: 'muted' }, typeof b.figures === 'object' && b.figures ? Object.entries(b.figures).map(([k, v]) => `${k} ${v}`).join(' · ') : String(b.figures ?? '')),
             h('td', {}, fmtTime(b.created_at ?? b.since)),
@@ -286,9 +286,24 @@ async function lift(b) {
   );
   pages.abuse.load();
 }
-function renderSpend(el, r) {
-  const list = r.data ?? [];
-  el.replaceChildren(list.length ? h('table', {}, h('tbody', {}, list.map((s) => h('tr', {}, h('td', {}, ltr(s.account_id ?? s.scope)), h('td', { class: 'num' }, ltr(fmtInt(s.spent))), h('td', { class: 'num' }, ltr(fmtInt(s.cap))))))) : h('p', { class: 'muted' }, 'no caps configured'));
+/** Charged today per account against its daily cap (the cap from the abuse settings, when the build has them). */
+async function renderSpend(el) {
+  const r = await api('GET', '/spend');
+  const rows = await Promise.all(
+    r.data.map(async (a) => {
+      const settings = await api('GET', `/admin/accounts/${encodeURIComponent(a.account_id)}/abuse`).catch(() => undefined);
+      const cap = settings?.spend?.daily_cap;
+      return h(
+        'tr',
+        { dataset: { account: a.account_id } },
+        h('td', {}, a.name, ' ', h('small', { class: 'muted' }, ltr(a.account_id))),
+        h('td', { class: 'num' }, ltr(fmtMoney(a.charged_today, a.currency))),
+        h('td', { class: 'num' }, cap ? ltr(fmtMoney(cap, a.currency)) : h('span', { class: 'muted' }, settings ? 'no cap' : 'caps not available')),
+        h('td', { class: 'num' }, cap ? ltr(fmtPct(a.charged_today / cap)) : ''),
+      );
+    }),
+  );
+  el.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'account'), h('th', { class: 'num' }, 'charged today (UTC)'), h('th', { class: 'num' }, 'daily cap'), h('th', { class: 'num' }, 'used'))), h('tbody', {}, rows)));
 }
 
 // Accounts
@@ -339,8 +354,53 @@ function accountCard(a) {
     h('h3', {}, 'Webhook'),
     h('p', {}, a.webhook.url ? [ltr(a.webhook.url), ` · ${a.webhook.format} · ${a.webhook.signed ? 'signed' : 'unsigned'}`] : h('span', { class: 'muted' }, 'none set (PUT /v1/webhook with the account’s key)')),
     h('h3', {}, 'Test numbers'),
-    h('div', { class: 'testnumbers' }),
+    testNumbers(a),
   );
+}
+
+/** Test numbers (app-store review, QA): listed, added with their fixed code, removed — through the admin API. */
+function testNumbers(a) {
+  const box = h('div', { class: 'testnumbers' });
+  const path = `/admin/accounts/${encodeURIComponent(a.id)}/test-numbers`;
+  const load = async () => {
+    let r;
+    try {
+      r = await api('GET', path);
+    } catch (e) {
+      return box.replaceChildren(h('p', { class: 'muted' }, e.status === 404 && e.code === 'not_found' ? 'this gateway has no test numbers endpoint' : e.message));
+    }
+    box.replaceChildren(
+      h('table', {}, h('tbody', {}, r.data.length ? r.data.map(testNumberRow) : h('tr', {}, h('td', { class: 'muted' }, 'none')))),
+      h(
+        'form',
+        { class: 'actions add-test-number', onsubmit: add },
+        h('input', { name: 'number', placeholder: '+14155550100', required: true, 'aria-label': 'test number', dir: 'ltr' }),
+        h('input', { name: 'code', placeholder: 'fixed code', required: true, pattern: '[0-9A-Za-z]{4,10}', 'aria-label': 'fixed code', dir: 'ltr' }),
+        h('button', { type: 'submit', class: 'secondary' }, 'Add test number'),
+      ),
+    );
+  };
+  const testNumberRow = (t) =>
+    h(
+      'tr',
+      { dataset: { number: t.number } },
+      h('td', {}, ltr(t.number)),
+      h('td', {}, 'code ', ltr(t.code)),
+      h('td', {}, fmtTime(t.created_at)),
+      h('td', {}, h('button', { class: 'secondary remove', onclick: () => remove(t.number) }, 'Remove')),
+    );
+  const add = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    await api('PUT', `${path}/${encodeURIComponent(f.get('number'))}`, { code: f.get('code') }).then(() => toast('test number saved'), (err) => toast(err.message, true));
+    load();
+  };
+  const remove = async (number) => {
+    await api('DELETE', `${path}/${encodeURIComponent(number)}`).then(() => toast(`${number} is no longer a test number`), (err) => toast(err.message, true));
+    load();
+  };
+  load();
+  return box;
 }
 async function ledger(e, a) {
   e.preventDefault();

@@ -13,7 +13,7 @@ import { Type } from 'typebox';
 import type { Gateway } from '../../gateway.ts';
 import { countryOf } from '../../metrics/country.ts';
 import { API_FAMILIES, type ApiFamily, createApiKey, getAccount, listAccounts, listApiKeys, revokeApiKey } from '../../store/accounts.ts';
-import { messageHistory, searchMessages } from '../../store/console.ts';
+import { chargedSince, messageHistory, searchMessages } from '../../store/console.ts';
 import { getMessageById } from '../../store/messages.ts';
 import type { Message } from '../../store/schema.ts';
 import { redactedBody } from '../../verify/codemask.ts';
@@ -99,6 +99,13 @@ export async function consoleApi(app: FastifyInstance, opts: { gw: Gateway; admi
   r.get('/dashboard/api/carriers', { schema: { hide: true } }, async () => describeProviders(gw));
 
   r.get('/dashboard/api/refusals', { schema: { hide: true } }, async () => ({ since_start: await gw.metrics.refusalsByLimit() }));
+
+  // Spend today (UTC day, as spend caps count it) per account; the caps themselves are the abuse settings (admin API).
+  r.get('/dashboard/api/spend', { schema: { hide: true } }, async () => {
+    const dayStart = Math.floor(gw.now() / 86_400_000) * 86_400_000;
+    const [accounts, charged] = await Promise.all([listAccounts(db), chargedSince(db, dayStart)]);
+    return { day_start: dayStart, data: accounts.map((a) => ({ account_id: a.id, name: a.name, currency: a.currency, charged_today: charged.get(a.id) ?? 0 })) };
+  });
 
   r.get('/dashboard/api/accounts', { schema: { hide: true } }, async () => {
     const [accounts, keys] = await Promise.all([listAccounts(db), listApiKeys(db)]);
