@@ -1,6 +1,6 @@
 /**
- * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, health) →
- * the API families → dev inbox → carrier callbacks → admin.
+ * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, drain guard,
+ * health) → the API families → dev inbox → carrier callbacks → admin → /metrics → the console.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
