@@ -320,14 +320,7 @@ function accountCard(a) {
     { class: 'card', dataset: { account: a.id } },
     h('h2', {}, `${a.name} `, h('small', {}, ltr(a.id), ` · region ${a.region}`)),
     h('div', { class: 'tile' }, h('div', { class: 'v balance' }, ltr(fmtMoney(a.balance, a.currency))), h('div', { class: 'k' }, 'balance')),
-    h(
-      'form',
-      { class: 'actions ledger', onsubmit: (e) => ledger(e, a) },
-      h('input', { name: 'amount', type: 'number', step: 'any', min: '0', placeholder: `amount (${a.currency})`, required: true, 'aria-label': 'amount' }),
-      h('input', { name: 'reason', placeholder: 'reason (kept in the ledger)', required: true, 'aria-label': 'reason', dir: 'auto' }),
-      h('button', { type: 'submit', name: 'op', value: 'credit', class: 'credit' }, 'Credit'),
-      h('button', { type: 'submit', name: 'op', value: 'debit', class: 'secondary debit' }, 'Debit'),
-    ),
+    ledgerForm(a),
     h('h3', {}, 'API keys'),
     h(
       'table',
@@ -402,6 +395,26 @@ function testNumbers(a) {
   load();
   return box;
 }
+/**
+ * Credit or debit with a reason, kept in the ledger, through the admin API's ledger endpoints
+ * (GET /admin/accounts/{id}/ledger, POST …/credit | …/debit {amount, reason}); when this build has
+ * none, the form says so instead of failing on submit.
+ */
+function ledgerForm(a) {
+  const form = h(
+    'form',
+    { class: 'actions ledger', onsubmit: (e) => ledger(e, a) },
+    h('input', { name: 'amount', type: 'number', step: 'any', min: '0', placeholder: `amount (${a.currency})`, required: true, 'aria-label': 'amount' }),
+    h('input', { name: 'reason', placeholder: 'reason (kept in the ledger)', required: true, 'aria-label': 'reason', dir: 'auto' }),
+    h('button', { type: 'submit', name: 'op', value: 'credit', class: 'credit' }, 'Credit'),
+    h('button', { type: 'submit', name: 'op', value: 'debit', class: 'secondary debit' }, 'Debit'),
+  );
+  api('GET', `/admin/accounts/${encodeURIComponent(a.id)}/ledger`).catch((e) => {
+    if (e.status === 404 && e.code === 'not_found') form.replaceChildren(h('span', { class: 'muted' }, 'credit / debit: this gateway has no ledger endpoint yet'));
+  });
+  return form;
+}
+
 async function ledger(e, a) {
   e.preventDefault();
   const op = e.submitter?.value ?? 'credit';
