@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSmsc } from '../../tools/smsc/server.ts';
 import { build, type Harness } from '../helpers/gateway.ts';
@@ -194,19 +195,36 @@ test('the console in Chromium: sign in, live sends and history, carriers, RTL, k
   assert.match(await page.locator('[data-provider="devinbox"] h2').innerText(), /devinbox/);
   await shot(page, '3-carriers');
 
-  // Abuse: refusals by limit from this instance's counters; blocks when the build has them.
-  for (let i = 0; i < 6; i++) await h.app.inject({ method: 'POST', url: '/v1/verifications', headers: h.auth(), payload: { to: '+14155550000', channel: 'sms' } });
+  // Abuse: refusals by limit from this instance's counters (send to one number until a limit says no).
+  let refusal: { status: number; label?: string } = { status: 0 };
+  for (let i = 0; i < 15 && refusal.status !== 429; i++) {
+    const r = await h.app.inject({ method: 'POST', url: '/v1/verifications', headers: h.auth(), payload: { to: '+14155550000', channel: 'sms' } });
+    refusal = { status: r.statusCode, label: r.json().error?.limit ?? r.json().error?.code };
+  }
+  assert.equal(refusal.status, 429, 'a limit refuses the flood');
   await page.click('nav a[data-page=abuse]');
   await page.locator('#refusals tbody tr').first().waitFor();
-  assert.match(await page.locator('#refusals').innerText(), /max_sends_reached\s+native\s+1/);
+  assert.match(await page.locator('#refusals').innerText(), new RegExp(`${refusal.label}\\s+native\\s+1`));
+  // Blocks (the abuse module's admin API): a pumping block on a prefix, lifted from the page.
   if (await hasAdmin(h, session, '/blocks')) {
-    const lift = page.locator('#blocks button.lift').first();
-    if (await lift.count()) {
-      await lift.click();
-      await page.locator('#toast').filter({ hasText: 'lifted' }).waitFor();
-    }
+    const id = 'b'.repeat(32);
+    const now = h.clock.now;
+    await sql`insert into abuse_blocks (id, account_id, prefix, reason, figures, created_at, expires_at, lifted_at, lifted_by)
+      values (${id}, ${h.account.id}, ${'9779851'}, ${'low_conversion'}, ${JSON.stringify({ sent: 40, approved: 1, conversion: 0.025 })}, ${now}, ${now + 43_200_000}, ${null}, ${null})`.execute(h.gw.store.db);
+    await page.click('nav a[data-page=overview]');
+    await page.click('nav a[data-page=abuse]');
+    const block = page.locator(`#blocks tr[data-block="${id}"]`);
+    await block.waitFor();
+    assert.match(await block.innerText(), /9779851[\s\S]*low_conversion[\s\S]*sent 40 · approved 1 · conversion 0\.025/);
+    await shot(page, '4-abuse');
+    await block.locator('button.lift').click();
+    await page.locator('#toast').filter({ hasText: 'lifted' }).waitFor();
+    await block.waitFor({ state: 'detached' });
+    const all = await h.app.inject({ method: 'GET', url: '/dashboard/api/admin/blocks?all=true', headers: { cookie: session } });
+    assert.ok(all.json().data.find((b: { id: string; lifted_at: string | null }) => b.id === id)?.lifted_at, 'the block is recorded as lifted');
+  } else {
+    await shot(page, '4-abuse');
   }
-  await shot(page, '4-abuse');
 
   // Accounts: a key created (shown once), then revoked; the API refuses it afterwards.
   await page.click('nav a[data-page=accounts]');
@@ -224,6 +242,18 @@ test('the console in Chromium: sign in, live sends and history, carriers, RTL, k
   await keyRow.locator('.status.revoked').waitFor();
   const refused = await h.app.inject({ method: 'POST', url: '/v1/verifications', headers: h.auth(token), payload: { to: '+14155552679', channel: 'sms' } });
   assert.equal(refused.statusCode, 401, 'the revoked key is refused');
+  // Test numbers (the abuse module's admin API): added with a fixed code, then removed.
+  if (await hasAdmin(h, session, `/accounts/${h.account.id}/test-numbers`)) {
+    const form = card.locator('form.add-test-number');
+    await form.locator('input[name=number]').fill('+14155550199');
+    await form.locator('input[name=code]').fill('424242');
+    await form.locator('button[type=submit]').click();
+    const tn = card.locator('.testnumbers tr[data-number="+14155550199"]');
+    await tn.waitFor();
+    assert.match(await tn.innerText(), /424242/);
+    await tn.locator('button.remove').click();
+    await tn.waitFor({ state: 'detached' });
+  }
   if (await hasAdmin(h, session, `/accounts/${h.account.id}/ledger`)) {
     const before = await card.locator('.balance').innerText();
     await card.locator('input[name=amount]').fill('25');
