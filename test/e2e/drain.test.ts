@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import parse from 'parse-prometheus-text-format';
 import { startSmsc, type Smsc } from '../../tools/smsc/server.ts';
 import { api, startServer, tempDir, until, type ServerProcess } from './server-process.ts';
 
@@ -48,6 +49,11 @@ test('SIGTERM drains: readyz 503 with the listener open, sends 503 + Retry-After
   await until('five submits at the SMSC', async () => (smsc.stats().submits >= 5 ? true : undefined));
   const providers = await api(s, ADMIN, 'GET', '/admin/providers');
   assert.equal(providers.json.providers[0].status.binds[0].window_in_use, 5, 'the five submits await their answers as the signal lands');
+
+  // The real process exposes Node's own metrics beside the gateway's.
+  const scrape = await fetch(new URL('/metrics', s.url), { headers: { authorization: `Bearer ${ADMIN}` } });
+  const families = parse(await scrape.text()).map((f) => f.name);
+  for (const name of ['otpgate_process_cpu_user_seconds_total', 'otpgate_nodejs_eventloop_lag_seconds', 'otpgate_sends_total', 'otpgate_smpp_bind_up']) assert.ok(families.includes(name), `${name} in the scrape`);
 
   s.child.kill('SIGTERM');
   // The listener stays open: /readyz answers (never a refused connection) and turns 503.
