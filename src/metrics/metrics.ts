@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus instruments (prom-client), fed without touching the send path:
  * - the store's EventHub: sends (message.created), receipts by final status and the
- *   accept → delivered latency (message.status, one primary-key read per final status);
+ *   accept → delivered latency (message.status, matched to its message.created in memory);
  * - a wrapper around the verify service's send/check (accept latency, refusals by limit,
  *   checks valid/invalid, approvals);
  * - counters read at scrape time from the stats objects the dispatcher and webhook worker keep;
@@ -23,6 +23,8 @@ import { countryOf } from './country.ts';
 
 /** Seconds; an OTP accept is milliseconds, a receipt seconds to minutes. */
 const ACCEPT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Messages remembered between accept and receipt (a few MB at most). */
+const OPEN_MAX = 100_000;
 const DELIVERY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
 
 export interface MetricsDeps {
@@ -86,20 +88,37 @@ export class GatewayMetrics {
     return values.map((v) => ({ limit: String(v.labels.limit), family: String(v.labels.family), count: v.value }));
   }
 
+  /**
+   * Accepted messages not yet final: what a receipt needs for its labels and latency, kept from
+   * message.created so the common case costs no read. Bounded: past MAX the oldest are dropped and
+   * their receipts fall back to one primary-key read (as do messages accepted by another instance).
+   */
+  private readonly open = new Map<string, { at: number; channel: string; country: string }>();
+
   private onEvent(e: StoreEvent): void {
     if (e.type === 'message.created') {
-      if (e.to) this.sends.inc({ family: e.family ?? 'unknown', channel: e.channel ?? 'unknown', country: countryOf(e.to) });
+      if (!e.to) return;
+      const country = countryOf(e.to);
+      const channel = e.channel ?? 'unknown';
+      this.sends.inc({ family: e.family ?? 'unknown', channel, country });
+      if (e.at !== undefined) {
+        if (this.open.size >= OPEN_MAX) this.open.delete(this.open.keys().next().value!);
+        this.open.set(e.messageId, { at: e.at, channel, country });
+      }
       return;
     }
     if (e.type !== 'message.status' || !isFinalMessageStatus(e.status)) return;
+    const known = this.open.get(e.messageId);
+    // 'undelivered' may still turn 'delivered' (core/status.ts): keep the entry until then.
+    if (known && e.status !== 'undelivered') this.open.delete(e.messageId);
+    const record = (m: { at: number; channel: string; country: string }, provider: string) => {
+      this.receipts.inc({ status: e.status, channel: m.channel, country: m.country, provider });
+      if (e.status === 'delivered') this.delivered.observe({ channel: m.channel, provider }, Math.max(0, e.at - m.at) / 1000);
+    };
+    if (known && e.provider !== undefined) return record(known, e.provider ?? 'none');
     // Off the write path: the event is emitted after commit; a failed read only loses one sample.
     void getMessageById(this.d.db, e.messageId)
-      .then((m) => {
-        if (!m) return;
-        const provider = m.provider ?? 'none';
-        this.receipts.inc({ status: e.status, channel: m.channel, country: countryOf(m.to_number), provider });
-        if (e.status === 'delivered') this.delivered.observe({ channel: m.channel, provider }, Math.max(0, e.at - m.created_at) / 1000);
-      })
+      .then((m) => m && record({ at: m.created_at, channel: m.channel, country: countryOf(m.to_number) }, m.provider ?? 'none'))
       .catch(() => {});
   }
 

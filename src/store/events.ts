@@ -21,6 +21,8 @@ export type StoreEvent =
       status: string;
       at: number;
       errorCode?: string | null;
+      /** The carrier that took (or reported on) the message, when known. */
+      provider?: string | null;
     }
   | { type: 'verification.status'; verificationId: string; accountId: string; status: string; at: number }
   | { type: 'inbox.new'; inboxId: number; messageId: string }

@@ -107,6 +107,7 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
     status: t.to,
     at: t.now,
     errorCode: t.set?.error_code,
+    provider: t.provider ?? t.set?.provider ?? m.provider,
   });
   return true;
 }

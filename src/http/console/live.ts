@@ -1,7 +1,7 @@
 /**
  * The console's live feed, GET /dashboard/api/events (text/event-stream):
  * - `message`: a message accepted ({ id, status: "queued", to, country, family, channel, created_at })
- *   or changing status ({ id, status, at, error_code }), in the order the store committed them;
+ *   or changing status ({ id, status, at, error_code, provider }), in the order the store committed them;
  * - `carriers`: every provider and SMPP bind (what GET /admin/providers answers) every 2 s.
  * The app's close ends every open stream, so a drain is not held by open browser tabs.
  */
@@ -9,26 +9,22 @@ import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../gateway.ts';
 import { countryOf } from '../../metrics/country.ts';
 import type { StoreEvent } from '../../store/events.ts';
-import { getMessageById } from '../../store/messages.ts';
 import { describeProviders } from '../admin/routes.ts';
 
 const CARRIERS_EVERY_MS = 2_000;
 const KEEPALIVE_MS = 15_000;
 
 /** The `message` frame of a store event, or undefined for events the console does not show. */
-async function frameOf(gw: Gateway, e: StoreEvent): Promise<Record<string, unknown> | undefined> {
+function frameOf(e: StoreEvent): Record<string, unknown> | undefined {
   if (e.type === 'message.created')
     return { id: e.messageId, status: 'queued', to: e.to, country: e.to ? countryOf(e.to) : null, family: e.family, channel: e.channel, created_at: e.at };
-  if (e.type !== 'message.status') return undefined;
-  // The carrier is chosen at send time: one read names it (only while a console is open).
-  const provider = e.status === 'sent' ? ((await getMessageById(gw.store.db, e.messageId))?.provider ?? null) : undefined;
-  return { id: e.messageId, status: e.status, at: e.at, error_code: e.errorCode ?? null, provider };
+  if (e.type === 'message.status') return { id: e.messageId, status: e.status, at: e.at, error_code: e.errorCode ?? null, provider: e.provider ?? null };
+  return undefined;
 }
 
 export async function consoleLive(app: FastifyInstance, opts: { gw: Gateway }): Promise<void> {
   const { gw } = opts;
   const open = new Set<() => void>();
-  const frame = (e: StoreEvent) => frameOf(gw, e);
   app.addHook('preClose', async () => {
     for (const end of open) end();
   });
@@ -41,13 +37,10 @@ export async function consoleLive(app: FastifyInstance, opts: { gw: Gateway }): 
     const send = (event: string, data: unknown) => {
       if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    // One queue per stream: a status that needs a read is never overtaken by the next one.
-    let queue = Promise.resolve();
+    // In the order the hub emitted them: a status never overtakes the `new` of its message.
     const off = gw.hub.on((e: StoreEvent) => {
-      queue = queue.then(async () => {
-        const data = await frame(e).catch(() => undefined);
-        if (data) send('message', data);
-      });
+      const data = frameOf(e);
+      if (data) send('message', data);
     });
     const carriers = () => send('carriers', describeProviders(gw));
     carriers();
