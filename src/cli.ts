@@ -196,13 +196,25 @@ async function api(path: string, body: unknown, o: { url: string; key?: string }
 const urlOption = () => new Option('--url <url>', 'gateway URL').argParser(url).default(`http://127.0.0.1:${process.env.PORT || 8080}`);
 program
   .command('send')
-  .description('send a code through a running gateway')
-  .requiredOption('--to <number>', 'phone number (E.164, or national in the account region)')
+  .description('send a code through a running gateway (--count N: a smoke load to N consecutive numbers, with a progress bar)')
+  .requiredOption('--to <number>', 'phone number (E.164, or national in the account region); with --count, the first of the numbers')
   .addOption(new Option('--channel <channel>', 'how to send it (auto: SMS, then a call if it is not delivered in time)').choices(['sms', 'voice', 'auto']).default('sms'))
   .option('--locale <locale>', 'message language (en, fa, ne, ar, hi, es, fr, de, ru, tr)')
   .addOption(urlOption())
   .option('--key <key>', 'API key (or OTPGATE_API_KEY)')
-  .action((o) => api('/v1/verifications', { to: o.to, channel: o.channel, ...(o.locale ? { locale: o.locale } : {}) }, o));
+  .option('--count <n>', 'send N codes to N consecutive numbers starting at --to (E.164)', int)
+  .option('--concurrency <n>', 'with --count: requests in flight at once', int, 8)
+  .action(async (o) => {
+    if (o.count === undefined) return api('/v1/verifications', { to: o.to, channel: o.channel, ...(o.locale ? { locale: o.locale } : {}) }, o);
+    const key = o.key ?? process.env.OTPGATE_API_KEY;
+    if (!key) throw new UsageError('pass --key or set OTPGATE_API_KEY (create one with `otpgate keys create`)');
+    if (!/^\+[1-9][0-9]{6,14}$/.test(o.to)) throw new UsageError(`--to "${o.to}": with --count give the first number in E.164, like +14155550100`);
+    if (o.count < 1 || o.concurrency < 1) throw new UsageError('--count and --concurrency must be at least 1');
+    const { runLoad } = await import('./cli/load.ts');
+    const s = await runLoad({ url: o.url, key, to: o.to, count: o.count, concurrency: o.concurrency, channel: o.channel, progress: process.stderr.isTTY === true || process.env.OTPGATE_PROGRESS === '1' });
+    console.log(JSON.stringify({ sent: o.count, ...s }, null, 2));
+    if (s.accepted < o.count) process.exitCode = 1;
+  });
 program
   .command('check')
   .description('check a code through a running gateway')
@@ -211,6 +223,45 @@ program
   .addOption(urlOption())
   .option('--key <key>', 'API key (or OTPGATE_API_KEY)')
   .action((o) => api('/v1/verifications/check', { id: o.id, code: o.code }, o));
+
+program
+  .command('doctor')
+  .description('check the config, database and migrations, Redis, each carrier and public_url; print a fix for each problem (exit 1 if any)')
+  .option('--timeout <ms>', 'per network check', int, 5000)
+  .action(async (o) => {
+    const { runDoctor, formatReport } = await import('./cli/doctor.ts');
+    const findings = await runDoctor(config, { timeoutMs: o.timeout });
+    console.log(formatReport(findings));
+    if (findings.some((f) => f.verdict === 'fail')) process.exitCode = 1;
+  });
+
+const messages = program.command('messages').description('find messages and read their history (every account)');
+messages
+  .command('list')
+  .description('messages, newest first')
+  .option('--q <text>', 'a message or verification id, or digits of the number')
+  .option('--status <status>', 'queued, sending, sent, delivered, undelivered, failed, expired, canceled')
+  .option('--provider <name>', 'the carrier that took it')
+  .option('--family <family>', 'native, tingting, bitel, …')
+  .option('--limit <n>', 'at most this many', int, 50)
+  .action((o) =>
+    withDb(async ({ db }) => {
+      const { listMessagesReport } = await import('./cli/messages.ts');
+      const lines = await listMessagesReport(db, { q: o.q, status: o.status, provider: o.provider, family: o.family, limit: Math.max(1, o.limit) });
+      console.log(lines.length ? lines.join('\n') : 'no messages match');
+    }),
+  );
+messages
+  .command('show <id>')
+  .description("a message's status history and webhook deliveries")
+  .action((id) =>
+    withDb(async ({ db }) => {
+      const { showMessageReport } = await import('./cli/messages.ts');
+      const report = await showMessageReport(db, id);
+      if (!report) throw new UsageError(`no message ${id}; find one with \`otpgate messages list\``);
+      console.log(report);
+    }),
+  );
 
 program.addCommand(smscCommand());
 for (const c of abuseCommands(withDb, UsageError)) program.addCommand(c);

@@ -167,6 +167,15 @@ export const ConfigSchema = Type.Object({
   /** Bearer token for /admin (≥ 24 chars); unset = /admin answers 404. */
   admin_token: Type.Optional(Type.String({ minLength: 24 })),
   abuse: AbuseSection,
+  /** Bearer token for /metrics only (≥ 24 chars), so a Prometheus server need not hold the admin token. */
+  metrics_token: Type.Optional(Type.String({ minLength: 24 })),
+  /** Graceful drain on SIGTERM/SIGINT (src/server.ts). */
+  shutdown: Type.Object({
+    /** /readyz answers 503 and the listener stays open this long, so load balancers see the drain. */
+    grace_ms: Type.Integer({ minimum: 0, maximum: 300_000 }),
+    /** Past this (from the signal), the process exits 1 whatever is still in flight. */
+    timeout_ms: Type.Integer({ minimum: 1_000, maximum: 600_000 }),
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -236,6 +245,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providers: [{ name: 'devinbox', kind: 'devinbox' }],
     routes: [{ providers: [{ name: 'devinbox' }] }],
     abuse: defaultAbuse(),
+    shutdown: { grace_ms: 5_000, timeout_ms: 30_000 },
   };
 }
 
@@ -292,6 +302,8 @@ const ENV_KEYS: Array<[string, (c: Config, v: string) => void]> = [
   ['LOG_LEVEL', (c, v) => (c.log_level = v as Config['log_level'])],
   ['OTPGATE_PUBLIC_URL', (c, v) => (c.public_url = v)],
   ['OTPGATE_ADMIN_TOKEN', (c, v) => (c.admin_token = v)],
+  ['OTPGATE_METRICS_TOKEN', (c, v) => (c.metrics_token = v)],
+  ['OTPGATE_SHUTDOWN_GRACE_MS', (c, v) => (c.shutdown.grace_ms = Number(v))],
   ['OTPGATE_DEV_INBOX', (c, v) => (c.dev_inbox.enabled = v === '1' || v === 'true')],
 ];
 

@@ -21,6 +21,7 @@ import { openDatabase, type OpenDb } from './store/dialect.ts';
 import { EventHub } from './store/events.ts';
 import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
+import { GatewayMetrics } from './metrics/metrics.ts';
 import { GroupWriter } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
 import { Abuse } from './abuse/index.ts';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Injectable clock (tests of expiry); epoch ms. */
   now?: () => number;
+  /** Node process metrics (CPU, memory, event loop) in /metrics: on for `otpgate start`, off for in-process test gateways. */
+  processMetrics?: boolean;
 }
 
 export interface Gateway {
@@ -49,6 +52,9 @@ export interface Gateway {
   receiptDeadline: ReceiptDeadline;
   webhooks: Webhooks;
   abuse: Abuse;
+  metrics: GatewayMetrics;
+  /** Set by a graceful drain (src/server.ts): /readyz and new sends answer 503 from then on. */
+  draining: boolean;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -107,6 +113,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     await putSettings(store.db, account.id, { geo: { sms: ['*'], voice: ['*'] } }, now());
     bootstrap = { accountId: account.id, token };
   }
+  const metrics = new GatewayMetrics({ db: store.db, hub, verify, providers, breakers, dispatcherStats: dispatcher.stats, webhookStats: webhooks.worker.stats, processMetrics: opts.processMetrics ?? false });
   if (config.dispatch.enabled) {
     await dispatcher.start();
     receiptDeadline.start();
@@ -127,9 +134,12 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     receiptDeadline,
     webhooks,
     abuse,
+    metrics,
+    draining: false,
     now,
     bootstrap,
     async close() {
+      metrics.close();
       await receiptDeadline.stop();
       await dispatcher.stop();
       await writer.flush();

@@ -1,6 +1,6 @@
 /**
- * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, health) →
- * the API families → dev inbox → carrier callbacks → admin.
+ * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, drain guard,
+ * health) → the API families → dev inbox → carrier callbacks → admin → /metrics → the console.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -17,6 +17,9 @@ import * as T from '../families/tingting/schemas.ts';
 import * as B from '../families/bitel/schemas.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
+import { addDrainGuard } from './drain.ts';
+import { metricsRoute } from './metrics.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
 import { webhookRoutes } from '../families/native/webhook.ts';
 import { familyPlugins } from '../families/index.ts';
@@ -78,6 +81,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see /docs` } });
   });
 
+  addDrainGuard(app, gw);
   const auth = new ApiKeyAuth(gw.store.db, gw.now);
   app.decorate('auth', auth);
   await app.register(healthRoutes, { gw });
@@ -87,5 +91,7 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   if (gw.config.dev_inbox.enabled) await app.register(inboxRoutes, { gw });
   await app.register(hookRoutes, { gw });
   await app.register(adminRoutes, { gw });
+  await app.register(metricsRoute, { gw });
+  await app.register(consoleRoutes, { gw });
   return app;
 }

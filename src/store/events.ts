@@ -3,7 +3,16 @@
  * to live clients (SSE), the dispatcher's wake-up and webhooks. With no listener, emit is a no-op.
  */
 export type StoreEvent =
-  | { type: 'message.created'; messageId: string; accountId: string }
+  | {
+      type: 'message.created';
+      messageId: string;
+      accountId: string;
+      /** For live counters (metrics, console) without a read back: the row's family, channel, E.164 number, created_at. */
+      family?: string;
+      channel?: string;
+      to?: string;
+      at?: number;
+    }
   | {
       type: 'message.status';
       messageId: string;
@@ -12,6 +21,8 @@ export type StoreEvent =
       status: string;
       at: number;
       errorCode?: string | null;
+      /** The carrier that took (or reported on) the message, when known. */
+      provider?: string | null;
     }
   | { type: 'verification.status'; verificationId: string; accountId: string; status: string; at: number }
   | { type: 'inbox.new'; inboxId: number; messageId: string }

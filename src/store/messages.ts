@@ -30,7 +30,7 @@ export async function insertMessage(ctx: JobContext, row: NewMessage): Promise<v
     .insertInto('message_events')
     .values({ message_id: row.id, status: row.status, at: row.created_at, provider: null, detail: null })
     .execute();
-  ctx.emit({ type: 'message.created', messageId: row.id, accountId: row.account_id });
+  ctx.emit({ type: 'message.created', messageId: row.id, accountId: row.account_id, family: row.family, channel: row.channel, to: row.to_number, at: row.created_at });
 }
 
 export interface ClaimOptions {
@@ -107,6 +107,7 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
     status: t.to,
     at: t.now,
     errorCode: t.set?.error_code,
+    provider: t.provider ?? t.set?.provider ?? m.provider,
   });
   return true;
 }

@@ -80,6 +80,8 @@ export interface SmscStats {
   throttled: number;
   rejected: number;
   drops: number;
+  /** unbind PDUs received (a client closing cleanly). */
+  unbinds: number;
   messages: number;
   receipts_sent: number;
   receipts_acked: number;
@@ -123,7 +125,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
   const reassembler = new Reassembler<{ id: string; dc: number; stat: string }>();
   const receipts = new ReceiptQueue(o.receipt_delay_ms, () => [...conns].filter((c) => c.role === 'transceiver' || c.role === 'receiver'));
   const timers = new Set<NodeJS.Timeout>();
-  const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0 };
+  const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0, unbinds: 0 };
   const firstId = o.id_start ?? 0x3a00_0000 + Math.floor(Math.random() * 0x10_0000);
   let nextId = firstId;
 
@@ -230,6 +232,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
       if (!c.role) return session.send(p.response({ command_status: Status.RINVBNDSTS }));
       if (p.command === 'submit_sm') return onSubmit(c, p);
       if (p.command === 'unbind') {
+        s.unbinds++;
         session.send(p.response());
         return session.close();
       }

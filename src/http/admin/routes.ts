@@ -51,15 +51,20 @@ export async function adminRoutes(app: FastifyInstance, opts: { gw: Gateway }): 
         response: { 200: ProvidersOut, 401: ErrorOut, 404: ErrorOut },
       },
     },
-    async () => ({
-      providers: [...gw.providers.values()].map((p) => describe(p, gw.breakers.status(p.name))),
-      dispatcher: { running: gw.dispatcher.running, ...gw.dispatcher.stats },
-    }),
+    async () => describeProviders(gw),
   );
   await accountAdminRoutes(app, gw);
 
   // Behind the same token (a child plugin inherits this plugin's onRequest guard).
   await app.register(abuseAdminRoutes, { gw });
+}
+
+/** What GET /admin/providers answers (the console's Carriers page streams the same). */
+export function describeProviders(gw: Gateway) {
+  return {
+    providers: [...gw.providers.values()].map((p) => describe(p, gw.breakers.status(p.name))),
+    dispatcher: { running: gw.dispatcher.running, ...gw.dispatcher.stats },
+  };
 }
 
 function describe(p: Provider, circuit: CircuitStatus) {
