@@ -3,9 +3,6 @@
  * providers, dispatcher) from a config and tears them down in order.
  */
 import { webhookFormats } from './families/webhook-formats.ts';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { deriveKey } from './core/code.ts';
 import type { Config } from './config.ts';
@@ -16,10 +13,13 @@ import { createProviders } from './providers/index.ts';
 import type { Provider } from './providers/types.ts';
 import { createAccount, createApiKey, listAccounts } from './store/accounts.ts';
 import { openDatabase, type OpenDb } from './store/dialect.ts';
+import { Redis } from 'ioredis';
+import { ClusterBus } from './store/bus.ts';
 import { EventHub } from './store/events.ts';
 import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
-import { GroupWriter } from './store/writer.ts';
+import { assertSecretMatches, loadServerSecret } from './store/secret.ts';
+import { GroupWriter, writeStrategy } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
 import { Webhooks } from './webhooks/index.ts';
 
@@ -41,6 +41,10 @@ export interface Gateway {
   breakers: CircuitBreakers;
   dispatcher: Dispatcher;
   webhooks: Webhooks;
+  /** Store events to and from the other instances (PostgreSQL only; idle on SQLite). */
+  bus: ClusterBus;
+  /** One shared Redis client when REDIS_URL is set (counters that must hold across instances). */
+  redis?: Redis;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -50,16 +54,32 @@ export interface Gateway {
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? pino({ level: config.log_level });
   const now = opts.now ?? Date.now;
-  const secret = loadSecret(config);
   const store = await openDatabase(config.database_url);
-  await migrate(store.db, store.dialect);
+  let secret: Buffer;
+  try {
+    await migrate(store.db, store.dialect);
+    secret = await loadServerSecret(store.db, store.dialect, config);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const hub = new EventHub();
-  const writer = new GroupWriter(store.db, hub, config.store.group_commit_max);
+  const bus = new ClusterBus({ dialect: store.dialect, url: config.database_url, hub, log: log.child({ component: 'cluster' }) });
+  const redis = config.redis_url ? new Redis(config.redis_url, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const strategy = writeStrategy(store.dialect, config.store.group_commit_max);
+  const writer = new GroupWriter(store.db, hub, strategy.max, strategy.lanes, store.dialect);
   const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now, formats: webhookFormats });
   // Each status change writes its webhook rows in its own transaction (no change without its webhook).
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);
   const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
+  // A start with the wrong secret stops here, loudly, rather than failing each message later.
+  await assertSecretMatches(store.db, secret, keys.seal).catch(async (err) => {
+    log.fatal({ err }, err.message);
+    await store.close();
+    throw err;
+  });
   const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
   const providers = await createProviders(config.providers, { inbox, devInbox: config.dev_inbox, publicUrl: config.public_url });
   const breakers = new CircuitBreakers(breakerOptions(config.dispatch.breaker), now);
@@ -85,6 +105,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     const { token } = await createApiKey(store.db, account.id, '*', now());
     bootstrap = { accountId: account.id, token };
   }
+  await bus.start();
   if (config.dispatch.enabled) await dispatcher.start();
   webhooks.start();
 
@@ -100,24 +121,17 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     breakers,
     dispatcher,
     webhooks,
+    bus,
+    redis,
     now,
     bootstrap,
     async close() {
       await dispatcher.stop();
       await writer.flush();
       await webhooks.stop();
+      await bus.stop();
+      redis?.disconnect();
       await store.close();
     },
   };
-}
-
-/** The server secret: from config, else generated once into data_dir/secret.key (mode 0600). */
-function loadSecret(config: Config): Buffer {
-  if (config.secret) return Buffer.from(config.secret, 'utf8');
-  const file = join(config.data_dir, 'secret.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-  mkdirSync(config.data_dir, { recursive: true });
-  const s = randomBytes(32);
-  writeFileSync(file, s.toString('hex') + '\n', { mode: 0o600 });
-  return s;
 }

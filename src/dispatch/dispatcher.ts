@@ -125,12 +125,28 @@ export class Dispatcher {
     });
     this.stats.claimed += rows.length;
     const codes = await this.codesFor(rows);
-    return rows.map((m) => ({ m, code: codes.get(m.verification_id ?? '') }));
+    const out: Array<{ m: Message; code: string | undefined }> = [];
+    for (const m of rows) {
+      const code = codes.get(m.verification_id ?? '');
+      // A code this instance cannot open (another secret sealed it) is never sent masked: the row fails alone.
+      if (code === null) await this.fail(m, new ProviderError('code_unreadable', 'the sealed code does not open with this instance\'s server secret; every instance must share OTPGATE_SECRET', false));
+      else out.push({ m, code });
+    }
+    return out;
   }
 
-  private async codesFor(rows: Message[]): Promise<Map<string, string>> {
+  /** Codes by verification id; null where the sealed code does not open. */
+  private async codesFor(rows: Message[]): Promise<Map<string, string | null>> {
     const vs = await verificationsOfMessages(this.d.db, rows);
-    return new Map([...vs.values()].map((v) => [v.id, openCode(this.d.sealKey, v.code_sealed)]));
+    return new Map(
+      [...vs.values()].map((v) => {
+        try {
+          return [v.id, openCode(this.d.sealKey, v.code_sealed)];
+        } catch {
+          return [v.id, null];
+        }
+      }),
+    );
   }
 
   private async process(m: Message, code: string | undefined): Promise<void> {
@@ -233,12 +249,18 @@ export class Dispatcher {
 
   private async receipt(r: Receipt): Promise<void> {
     this.stats.receipts++;
+    this.receiptsInFlight++;
     try {
       await this.d.writer.run((ctx) => applyReceipt(ctx, r, this.d.now()));
     } catch (err) {
       this.d.log.error({ err, provider: r.provider, provider_message_id: r.providerMessageId }, 'recording a receipt failed');
+    } finally {
+      this.receiptsInFlight--;
     }
   }
+
+  /** Receipts handed over by providers and not yet recorded (tests and graceful drain). */
+  receiptsInFlight = 0;
 
   /** For receipts that arrive over HTTP (/hooks/<provider>). */
   recordReceipts(receipts: Receipt[]): Promise<unknown> {

@@ -61,6 +61,24 @@ export interface ProviderContext {
   /** Report a receipt; the dispatcher matches it to the message (even if it arrives before send() resolved). */
   onReceipt(receipt: Receipt): void;
   log: Logger;
+  /**
+   * Set when several instances share the deployment: `total` slots of `key` are leased across
+   * the cluster; onAcquire(i) / onLose(i) say when slot i (1-based) is this instance's to use.
+   * Absent (one instance): every slot is this instance's.
+   */
+  leaseSlots?(key: string, total: number, hooks: SlotHooks): SlotLease;
+}
+
+export interface SlotHooks {
+  onAcquire(slot: number): void;
+  onLose(slot: number): void;
+}
+
+export interface SlotLease {
+  /** The slots held now. */
+  readonly slots: number[];
+  /** Loses every slot (onLose each) and gives the leases back. */
+  stop(): Promise<void>;
 }
 
 /** A carrier-side HTTP request (status callback) handed to a provider by /hooks/<provider name>. */

@@ -2,8 +2,14 @@
  * Receipts are matched by (provider, carrier id). One may arrive before its send was recorded
  * (a fast SMSC answers deliver_sm before we commit submit_sm_resp); it is parked in
  * pending_receipts and applied when the send is recorded or by the periodic sweep.
+ *
+ * On PostgreSQL the send's record and its receipt may run in two transactions at once (two
+ * writer lanes, or two instances: the receipt came in on another's bind). Neither would see the
+ * other's uncommitted row, the receipt would park unseen and wait for the sweep. So both take a
+ * transaction advisory lock on the carrier id first: the second waits for the first to commit
+ * and then, READ COMMITTED, sees its row. SQLite has one writer, already serial.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { MessageStatus } from '../core/status.ts';
 import type { Receipt } from '../providers/types.ts';
 import { messageMeta, transition } from './messages.ts';
@@ -12,7 +18,13 @@ import type { JobContext } from './writer.ts';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
 
+/** Serializes work on one carrier id across transactions (see the top of this file). */
+async function lockCarrierId(ctx: JobContext, provider: string, providerMessageId: string): Promise<void> {
+  if (ctx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${provider}), hashtext(${providerMessageId}))`.execute(ctx.trx);
+}
+
 export async function applyReceipt(ctx: JobContext, r: Receipt, now: number): Promise<ReceiptResult> {
+  await lockCarrierId(ctx, r.provider, r.providerMessageId);
   const m = await ctx.trx
     .selectFrom('messages')
     .selectAll()
@@ -93,6 +105,7 @@ async function redial(ctx: JobContext, m: Message, errorCode: string, now: numbe
 
 /** Applies parked receipts whose message now carries the carrier id. */
 export async function applyParked(ctx: JobContext, provider: string, providerMessageId: string, now: number): Promise<void> {
+  await lockCarrierId(ctx, provider, providerMessageId);
   const parked = await ctx.trx
     .selectFrom('pending_receipts')
     .selectAll()

@@ -2,11 +2,18 @@
  * A stored message body never holds the code: it is masked on write and filled in by the
  * dispatcher right before the carrier call. Both the plain code and its spaced form (voice
  * scripts, TingTing's echo) are masked.
+ *
+ * The mark is a pair of Unicode private-use characters (U+E000, U+E001) around a letter: any
+ * TEXT column takes it (PostgreSQL refuses NUL in text, which the first mark used), it never
+ * comes out of a template, and it is a valid UCS-2 unit, so nothing else in the body moves.
+ * Rows written with the old NUL mark are rewritten by migration 007_cluster (store/migrations.ts).
  */
 import { spaceDigits } from '../core/templates.ts';
 
-const PLAIN = '\u0000c\u0000';
-const SPACED = '\u0000s\u0000';
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const PLAIN = `${OPEN}c${CLOSE}`;
+const SPACED = `${OPEN}s${CLOSE}`;
 
 export function maskCode(text: string, code: string): string {
   const spaced = spaceDigits(code);
@@ -25,5 +32,5 @@ export function redactedBody(masked: string): string {
 }
 
 export function hasMask(text: string): boolean {
-  return text.includes('\u0000');
+  return text.includes(PLAIN) || text.includes(SPACED);
 }

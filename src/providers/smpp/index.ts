@@ -17,6 +17,7 @@ import {
   type ProviderContext,
   type ProviderFactory,
   type SendResult,
+  type SlotLease,
 } from '../types.ts';
 import { resolveConfig, sourceAddress, type ResolvedSmppConfig, type SmppConfig } from './config.ts';
 import { encodeMessage, type EncodedMessage } from './encode.ts';
@@ -25,6 +26,7 @@ import { IdIndex, type SentMessage } from './ids.ts';
 import type { Pdu } from './lib.ts';
 import { errorCodeOf, parseReceipt, type ParsedReceipt } from './receipts.ts';
 import { Session } from './session.ts';
+import { leaseBinds } from './slots.ts';
 
 export type { SmppConfig } from './config.ts';
 
@@ -45,6 +47,9 @@ export class SmppProvider implements Provider {
   private ref = Math.floor(Math.random() * 256);
   private heldTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private binds: SlotLease | undefined;
+  /** Sessions of slots given up, still closing. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     readonly name: string,
@@ -60,9 +65,22 @@ export class SmppProvider implements Provider {
     this.log = ctx.log.child({ provider: this.name });
     const hooks = { onDeliver: (p: Pdu) => this.onDeliver(p), onState: () => this.wakeSenders() };
     const roles = this.config.bind_mode === 'transceiver' ? (['transceiver'] as const) : (['transmitter', 'receiver'] as const);
-    for (let i = 1; i <= this.config.binds; i++)
-      for (const role of roles) this.sessions.push(new Session(i, role, this.config, this.name, this.log, hooks));
-    for (const s of this.sessions) s.start();
+    // Bind i opens while its slot is ours (all of them when alone; see slots.ts).
+    this.binds = leaseBinds(
+      ctx,
+      this.config,
+      (i) => {
+        for (const role of roles) {
+          const s = new Session(i, role, this.config, this.name, this.log, hooks);
+          this.sessions.push(s);
+          s.start();
+        }
+      },
+      (i) => {
+        for (const s of this.sessions.filter((x) => x.index === i)) this.closing.add(s.stop());
+        this.sessions = this.sessions.filter((x) => x.index !== i);
+      },
+    );
     this.heldTimer = setInterval(() => {
       for (const r of this.ids.expired()) this.emit(r.id, r);
     }, 250);
@@ -112,7 +130,8 @@ export class SmppProvider implements Provider {
     this.stopped = true;
     clearInterval(this.heldTimer);
     for (const w of [...this.bindWaiters]) w.fail(linkError('stopped', `SMPP provider ${this.name} is stopping`));
-    await Promise.all(this.sessions.map((s) => s.stop()));
+    await this.binds?.stop();
+    await Promise.all([...this.sessions.map((s) => s.stop()), ...this.closing]);
     for (const r of this.ids.drainHeld()) this.emit(r.id, r);
   }
 
