@@ -15,6 +15,7 @@ import { createAccount, createApiKey, listAccounts } from './store/accounts.ts';
 import { openDatabase, type OpenDb } from './store/dialect.ts';
 import { Redis } from 'ioredis';
 import { ClusterBus } from './store/bus.ts';
+import { SlotPool } from './store/leases.ts';
 import { EventHub } from './store/events.ts';
 import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
@@ -96,6 +97,24 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     sealKey: keys.seal,
     log: log.child({ component: 'dispatch' }),
     now,
+    // Many instances share one PostgreSQL database: carrier slots are leased across them (store/leases.ts).
+    leaseSlots:
+      store.dialect === 'postgres'
+        ? (key, total, hooks) => {
+            const pool = new SlotPool({
+              db: store.db,
+              prefix: key,
+              total,
+              holder: bus.instanceId,
+              ttlMs: config.store.slot_lease_ms ?? 10_000,
+              now: Date.now,
+              ...hooks,
+              onError: (err) => log.warn({ err, slots: key }, 'renewing or taking a cluster slot failed'),
+            });
+            pool.start();
+            return pool;
+          }
+        : undefined,
     autoVoice: { afterMs: config.verify.auto_voice_after_seconds * 1000, place: (v) => verify.voiceFallback(v) },
   });
 

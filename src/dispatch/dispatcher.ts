@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.ts';
 import { openCode } from '../core/code.ts';
 import type { Config } from '../config.ts';
-import { type OutboundMessage, type Provider, ProviderError, type Receipt } from '../providers/types.ts';
+import { type OutboundMessage, type Provider, type ProviderContext, ProviderError, type Receipt } from '../providers/types.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import { ClaimPump } from '../store/pump.ts';
@@ -37,6 +37,8 @@ export interface DispatcherDeps {
   sealKey: Buffer;
   log: Logger;
   now: () => number;
+  /** Scale-out: cluster-wide slots for providers (SMPP binds); absent when alone. */
+  leaseSlots?: ProviderContext['leaseSlots'];
   /** channel "auto": the voice fallback, swept with the housekeeping. */
   autoVoice?: Pick<AutoVoiceDeps, 'afterMs' | 'place'>;
 }
@@ -64,7 +66,7 @@ export class Dispatcher {
   }
 
   async start(): Promise<void> {
-    const ctx = { onReceipt: (r: Receipt) => void this.receipt(r), log: this.d.log };
+    const ctx = { onReceipt: (r: Receipt) => void this.receipt(r), log: this.d.log, leaseSlots: this.d.leaseSlots };
     for (const p of this.d.providers.values()) await p.start?.({ ...ctx, log: this.d.log.child({ provider: p.name }) });
     // One process owns an SQLite file, so whatever it left "sending" when it died is ours to retry now.
     if (this.d.dialect === 'sqlite') {

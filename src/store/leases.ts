@@ -64,17 +64,17 @@ export interface SlotPoolOptions {
 }
 
 /**
- * Keeps this instance's share of `total` slots. An instance with no slot takes any free one at
- * once (so a dead peer's slot is taken over as soon as its lease runs out); an instance that has
- * one takes more only after a full lease of holding one, so instances started together spread
- * the slots instead of the first taking all. A slot is dropped locally when its lease could have
- * lapsed (no successful renewal within ttlMs), even if the database is unreachable, so the
- * deployment never holds more than `total` at once.
+ * Keeps this instance's share of `total` slots. Each instance also leases a member row
+ * (`member:${prefix}${holder}`), so the live instances are counted: an instance takes free slots
+ * up to its share, ceil(total / live instances), at once; a dead peer's member row and slots
+ * lapse together, so the survivors' shares grow and they take its slots over. An instance never
+ * gives back a slot it uses (a bind dropped mid-window would resend its window). A slot is
+ * dropped locally when its lease could have lapsed (no successful renewal within the lease),
+ * even if the database is unreachable, so the deployment never holds more than `total` at once.
  */
 export class SlotPool {
   private held = new Map<number, number>(); // slot → local expiry (epoch ms)
   private timer?: NodeJS.Timeout;
-  private firstHeldAt?: number;
   private ticking?: Promise<void>;
   private stopped = false;
 
@@ -94,13 +94,17 @@ export class SlotPool {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
-    const names = this.slots.map((i) => this.name(i));
+    const names = [...this.slots.map((i) => this.name(i)), this.member];
     for (const i of this.slots) this.lose(i);
     await releaseLeases(this.o.db, names, this.o.holder).catch((err) => this.o.onError(err));
   }
 
   private name(i: number): string {
     return `${this.o.prefix}${i}`;
+  }
+
+  private get member(): string {
+    return `member:${this.o.prefix}${this.o.holder}`;
   }
 
   private schedule(ms: number): void {
@@ -112,9 +116,7 @@ export class SlotPool {
   }
 
   private lose(i: number): void {
-    if (!this.held.delete(i)) return;
-    if (this.held.size === 0) this.firstHeldAt = undefined;
-    this.o.onLose(i);
+    if (this.held.delete(i)) this.o.onLose(i);
   }
 
   private async tick(): Promise<void> {
@@ -132,23 +134,25 @@ export class SlotPool {
         this.o.onError(err);
       }
     }
-    const now = this.o.now();
-    const greedy = this.held.size === 0 || (this.firstHeldAt !== undefined && now - this.firstHeldAt >= ttlMs);
-    if (!greedy) return;
-    for (let i = 1; i <= this.o.total && !this.stopped; i++) {
-      if (this.held.has(i)) continue;
-      try {
+    try {
+      const now = this.o.now();
+      await acquireLease(db, this.member, holder, ttlMs, now);
+      const live = await db
+        .selectFrom('cluster_leases')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('name', 'like', `member:${this.o.prefix}%`)
+        .where('expires_at', '>', now)
+        .executeTakeFirstOrThrow();
+      const share = Math.ceil(this.o.total / Math.max(1, Number(live.n)));
+      for (let i = 1; i <= this.o.total && this.held.size < share && !this.stopped; i++) {
+        if (this.held.has(i)) continue;
         if (await acquireLease(db, this.name(i), holder, ttlMs, now)) {
           this.held.set(i, now + ttlMs);
-          this.firstHeldAt ??= now;
           this.o.onAcquire(i);
-          // One slot per tick: room for an idle peer to take the next.
-          break;
         }
-      } catch (err) {
-        this.o.onError(err);
-        return;
       }
+    } catch (err) {
+      this.o.onError(err);
     }
   }
 }
