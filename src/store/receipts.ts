@@ -113,6 +113,7 @@ export async function applyParked(ctx: JobContext, provider: string, providerMes
     .where('provider_message_id', '=', providerMessageId)
     .execute();
   if (parked.length === 0) return;
+  let applied = false;
   for (const p of parked) {
     const m = await ctx.trx
       .selectFrom('messages')
@@ -120,8 +121,14 @@ export async function applyParked(ctx: JobContext, provider: string, providerMes
       .where('provider', '=', provider)
       .where('provider_message_id', '=', providerMessageId)
       .executeTakeFirst();
-    if (m) await applyTo(ctx, m, p.outcome, p.error_code, p.bill_sec, now);
+    if (m) {
+      await applyTo(ctx, m, p.outcome, p.error_code, p.bill_sec, now);
+      applied = true;
+    }
   }
+  // Unmatched receipts stay parked: the send may be recorded a moment later (by another lane or
+  // instance) and the sweep must not throw its receipt away first. dropStaleParked ends them.
+  if (!applied) return;
   await ctx.trx
     .deleteFrom('pending_receipts')
     .where('provider', '=', provider)
@@ -129,9 +136,12 @@ export async function applyParked(ctx: JobContext, provider: string, providerMes
     .execute();
 }
 
-/** Parked receipts that may match now (another instance recorded the send), oldest first. */
+/**
+ * Parked receipts that may match now (another instance recorded the send), newest first: old
+ * ones that never match (a carrier id we never sent) must not crowd out the fresh ones.
+ */
 export function parkedReceipts(db: Kysely<Database>, limit: number) {
-  return db.selectFrom('pending_receipts').select(['provider', 'provider_message_id', 'at']).orderBy('at').limit(limit).execute();
+  return db.selectFrom('pending_receipts').select(['provider', 'provider_message_id', 'at']).orderBy('at', 'desc').limit(limit).execute();
 }
 
 /** Drops parked receipts nobody claimed (a carrier's receipt for a message we never sent). */
