@@ -66,8 +66,6 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   }
   const hub = new EventHub();
   const bus = new ClusterBus({ dialect: store.dialect, url: config.database_url, hub, log: log.child({ component: 'cluster' }) });
-  const redis = config.redis_url ? new Redis(config.redis_url, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
-  redis?.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const strategy = writeStrategy(store.dialect, config.store.group_commit_max);
   const writer = new GroupWriter(store.db, hub, strategy.max, strategy.lanes, store.dialect);
   const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now, formats: webhookFormats });
@@ -81,6 +79,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     await store.close();
     throw err;
   });
+  const redis = config.redis_url ? new Redis(config.redis_url, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
   const providers = await createProviders(config.providers, { inbox, devInbox: config.dev_inbox, publicUrl: config.public_url });
   const breakers = new CircuitBreakers(breakerOptions(config.dispatch.breaker), now);
