@@ -118,6 +118,8 @@ export class Dispatcher {
 
   /** Due rows leased to this worker as "sending" (announced like every status change), with their codes. */
   private async claim(limit: number): Promise<Array<{ m: Message; code: string | undefined }>> {
+    // No carrier capacity here (scale-out: the bind slots are other instances'): leave the rows to them.
+    if (![...this.d.providers.values()].some((p) => p.canSend?.() ?? true)) return [];
     const now = this.d.now();
     const rows = await this.d.writer.run(async ({ trx, emit }) => {
       const claimed = await claimDue(trx, this.d.dialect, { limit, workerId: this.workerId, leaseMs: this.d.config.lease_ms, now });

@@ -107,6 +107,12 @@ export interface Provider {
   stop?(): Promise<void>;
   /** State for the admin status page (binds, window, rates, errors). */
   status?(): Record<string, unknown>;
+  /**
+   * False while this instance has no share of the carrier's capacity (an SMPP provider holding no
+   * bind slot of the cluster): an instance whose every provider says so claims no messages, so
+   * the ones that can send get them instead of waiting out a bind timeout and a backoff.
+   */
+  canSend?(): boolean;
   /** Parse (and verify the signature of) a carrier status callback. Throws ProviderError(code 'bad_signature') if forged. */
   handleCallback?(req: CallbackRequest): Promise<Receipt[]>;
 }

@@ -135,6 +135,11 @@ export class SmppProvider implements Provider {
     for (const r of this.ids.drainHeld()) this.emit(r.id, r);
   }
 
+  /** Bind slots held by this instance (all of them when alone; see slots.ts). */
+  canSend(): boolean {
+    return this.sessions.length > 0;
+  }
+
   status(): Record<string, unknown> {
     return {
       kind: this.kind,
