@@ -5,7 +5,9 @@
  * The abuse decision (src/abuse/) is measured in the same run: accept with every check on (limits
  * out of reach, so each send pays for the whole decision and none is refused), with it off, and
  * with its counters in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379; skipped when down).
- * BENCH_SECONDS and BENCH_ROUNDS shorten it.
+ * Then the scale-out runs: the same accept load on PostgreSQL (BENCH_PG_URL), one instance and
+ * three on one database (the load split over them), printing PostgreSQL/SQLite and 3/1.
+ * BENCH_SECONDS and BENCH_ROUNDS shorten it; BENCH_PG=0 leaves PostgreSQL out.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMIT_NAMES } from '../src/config.ts';
-import { hasTaskset, startBare, startOtpgate } from './servers.ts';
+import { benchDatabase, hasTaskset, startBare, startCluster, startOtpgate } from './servers.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -27,12 +29,12 @@ interface Figures {
   errors: number;
 }
 
-async function load(url: string, path: string, body: (i: number) => unknown, headers: Record<string, string>, rate?: number): Promise<Figures> {
+async function load(url: string, path: string, body: (i: number) => unknown, headers: Record<string, string>, rate?: number, conns = connections): Promise<Figures> {
   let i = 0;
   const r = await autocannon({
     url: url + path,
     method: 'POST',
-    connections,
+    connections: conns,
     duration: seconds,
     ...(rate ? { overallRate: rate } : {}),
     headers: { 'content-type': 'application/json', ...headers },
@@ -119,4 +121,36 @@ console.log(`ratio accept  otpgate/bare = ${(accept.rps / bareAccept.rps).toFixe
 console.log(`abuse checks: accept with/without = ${(acceptAlone.rps / acceptNoAbuse.rps).toFixed(2)} (memory counters)${acceptRedis ? `, ${(acceptRedis.rps / acceptNoAbuse.rps).toFixed(2)} (Redis counters)` : ', Redis not reachable'}`);
 console.log(`ratio accept without delivery work otpgate/bare = ${(acceptAlone.rps / bareAccept.rps).toFixed(2)}`);
 console.log(`ratio check   otpgate/bare = ${(check.rps / bareCheck.rps).toFixed(2)}  (goal ≥ 0.50)`);
+if (process.env.BENCH_PG !== '0') {
+  // The same 50 connections split over the instances; figures summed (rates) or worst (latency).
+  const loadAll = async (urls: string[], headers: Record<string, string>): Promise<Figures> => {
+    const parts = await Promise.all(urls.map((u) => load(u, '/v1/verifications', sendBody, headers, undefined, Math.ceil(connections / urls.length))));
+    return {
+      rps: parts.reduce((s, p) => s + p.rps, 0),
+      p50: Math.max(...parts.map((p) => p.p50)),
+      p99: Math.max(...parts.map((p) => p.p99)),
+      non2xx: parts.reduce((s, p) => s + p.non2xx, 0),
+      errors: parts.reduce((s, p) => s + p.errors, 0),
+    };
+  };
+  const pgRun = async (n: number) => {
+    const database = await benchDatabase();
+    try {
+      const cluster = await startCluster(n, { prices, verify: { max_attempts: 100 } }, 'warn', database.url);
+      try {
+        return summary(await best(() => loadAll(cluster.nodes.map((x) => x.url), { authorization: `Bearer ${cluster.key}` })));
+      } finally {
+        await cluster.stop();
+      }
+    } finally {
+      await database.drop();
+    }
+  };
+  const pg1 = await pgRun(1);
+  const pg3 = await pgRun(3);
+  console.log(fmt('PostgreSQL, 1 instance', pg1));
+  console.log(fmt('PostgreSQL, 3 instances', pg3));
+  console.log(`ratio accept  PostgreSQL/SQLite (1 instance each) = ${(pg1.rps / accept.rps).toFixed(2)}`);
+  console.log(`ratio accept  PostgreSQL 3 instances/1 = ${(pg3.rps / pg1.rps).toFixed(2)}  (2 cores shared by the instances, PostgreSQL and the load)`);
+}
 console.log(`p99 at half of bare's rate = ${half.p99} ms (goal ≤ 10 ms); verifications checked from: ${ids.length}; delivered by the dev inbox during the send rounds: ${delivered}`);

@@ -7,6 +7,8 @@
  * a busy machine does not distort as it does the rates), lost, and the ratios otpgate/Kannel.
  * BENCH_CONNECTIONS (50, both) and BENCH_WINDOW (50, the SMPP window of both) tune it;
  * BENCH_MAX_SECONDS bounds the whole run. Loopback only; every process it starts ends with it.
+ * Then the PostgreSQL runs (BENCH_PG=0 leaves them out): 1 and 3 instances on one database,
+ * printing PostgreSQL/SQLite and 3/1.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -15,7 +17,8 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { FINAL_MESSAGE_STATUSES } from '../src/core/status.ts';
 import { hasKannel, startDlrReceiver, startKannel } from './kannel.ts';
-import { cpuSeconds, hasTaskset, peakRssMb, startOtpgate, startSmsc, type SmscReport } from './servers.ts';
+import { openDatabase } from '../src/store/dialect.ts';
+import { benchDatabase, cpuSeconds, hasTaskset, peakRssMb, startCluster, startOtpgate, startSmsc, type SmscReport } from './servers.ts';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -51,13 +54,13 @@ const duplicates = (r: SmscReport) => r.to.length - new Set(r.to).size;
 // Nepal mobiles +977984xxxxxxx: a distinct number per request, so no resend cooldown interferes.
 const number = (i: number) => `977984${String(i).padStart(7, '0')}`;
 
-async function load(url: string, method: 'GET' | 'POST', headers: Record<string, string>, request: (i: number) => { path?: string; body?: string }) {
-  let i = 0;
+async function load(url: string, method: 'GET' | 'POST', headers: Record<string, string>, request: (i: number) => { path?: string; body?: string }, amount = N, conns = connections, first = 0) {
+  let i = first;
   const started = Date.now();
   // Timed to the last response: autocannon itself resolves a while later.
   let lastAt = started;
   const r = await autocannon({
-    url, method, connections, amount: N, timeout: 30,
+    url, method, connections: conns, amount, timeout: 30,
     headers,
     requests: [{ setupRequest: (req) => ({ ...req, ...request(i++) }), onResponse: () => void (lastAt = Date.now()) }],
   });
@@ -118,6 +121,66 @@ async function runOtpgate(): Promise<Run> {
     db.close();
     await og.stop();
     await smsc.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * The same load on PostgreSQL: `n` instances on one database (the SMPP binds, 1, shared by lease),
+ * the N requests split over them. RSS and CPU are summed over the instances.
+ */
+async function runCluster(n: number): Promise<Run> {
+  const smsc = await startSmsc();
+  const database = await benchDatabase();
+  const cluster = await startCluster(
+    n,
+    {
+      dev_inbox: { enabled: false },
+      providers: [{ name: 'sim', kind: 'smpp', host: '127.0.0.1', port: smsc.port, system_id: 'otpgate', password: 'secret', source_addr: 'OTPGate', window }],
+      routes: [{ providers: [{ name: 'sim' }] }],
+      dispatch: { concurrency: 2 * window, batch: window, poll_ms: 200 },
+    },
+    'warn',
+    database.url,
+  );
+  const store = await openDatabase(database.url);
+  try {
+    const pids = cluster.nodes.map((x) => x.child.pid);
+    const cpu0 = pids.reduce<number>((s, pid) => s + cpuSeconds(pid), 0);
+    const auth = { authorization: `Bearer ${cluster.key}`, 'content-type': 'application/json' };
+    const share = Math.ceil(N / n);
+    const parts = await Promise.all(
+      cluster.nodes.map((x, k) =>
+        load(`${x.url}/v1/verifications`, 'POST', auth, (i) => ({ body: JSON.stringify({ to: `+${number(i)}`, channel: 'sms' }) }), Math.min(share, N - k * share), Math.ceil(connections / n), k * share),
+      ),
+    );
+    const started = Math.min(...parts.map((p) => p.started));
+    const ok = parts.reduce((s, p) => s + p.ok, 0);
+    const finalCount = async () => Number((await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('c')).where('status', 'in', [...FINAL_MESSAGE_STATUSES]).executeTakeFirstOrThrow()).c);
+    let finals = 0;
+    const poll = setInterval(() => void finalCount().then((c) => (finals = c)), 200);
+    await until(ok, () => finals);
+    clearInterval(poll);
+    const rssMb = pids.reduce<number>((s, pid) => s + peakRssMb(pid), 0);
+    const cpu = pids.reduce<number>((s, pid) => s + cpuSeconds(pid), 0) - cpu0;
+    const final = await finalCount();
+    const delivered = await store.db.selectFrom('messages').select(['created_at', 'final_at', 'to_number']).where('status', '=', 'delivered').execute();
+    const latencies = delivered.map((m) => m.final_at! - m.created_at);
+    const lastAt = Math.max(...delivered.map((m) => m.final_at!));
+    const to = (await store.db.selectFrom('messages').select('to_number').execute()).map((m) => m.to_number.replace(/^\+/, ''));
+    await cluster.stop();
+    const report = await smsc.stop();
+    const got = new Set(report.to);
+    return {
+      accepted: ok, rejected: parts.reduce((s, p) => s + p.rejected, 0), acceptPerSec: ok / ((Math.max(...parts.map((p) => p.started + (p.ok / p.perSec) * 1000)) - started) / 1000),
+      delivered: latencies.length, deliveredPerSec: latencies.length / ((lastAt - started) / 1000),
+      p99: p99(latencies), rssMb, cpuMs: (1000 * cpu) / latencies.length,
+      lost: ok - final, neverReceived: to.filter((t) => !got.has(t)).length, duplicates: duplicates(report),
+    };
+  } finally {
+    await store.close();
+    await cluster.stop();
+    await smsc.stop().catch(() => undefined);
+    await database.drop();
   }
 }
 
@@ -187,6 +250,14 @@ if (!hasKannel) {
   console.log(`Kannel: HTTP GET sendsms with the same ${connections} connections as otpgate's POSTs; dlr-mask=1, p99 from the request to its DLR at our dlr-url; RSS and CPU = bearerbox + smsbox.`);
   console.log(`ratio delivered/s            otpgate/Kannel = ${(og.deliveredPerSec / k.deliveredPerSec).toFixed(2)}  (goal ≥ 4)`);
   console.log(`ratio CPU per message        Kannel/otpgate = ${(k.cpuMs / og.cpuMs).toFixed(2)}  (the delivered/s ratio when both are CPU-bound on their core)`);
+}
+if (process.env.BENCH_PG !== '0') {
+  const pg1 = await runCluster(1);
+  const pg3 = await runCluster(3);
+  console.log(table([['SQLite', og], ['PG ×1', pg1], ['PG ×3', pg3]]));
+  console.log(`ratio delivered/s            PostgreSQL/SQLite (1 instance each) = ${(pg1.deliveredPerSec / og.deliveredPerSec).toFixed(2)}`);
+  console.log(`ratio delivered/s            PostgreSQL 3 instances/1 = ${(pg3.deliveredPerSec / pg1.deliveredPerSec).toFixed(2)}  (one bind in all, leased; 2 cores shared)`);
+  if (pg1.lost + pg1.neverReceived + pg3.lost + pg3.neverReceived > 0) process.exitCode = 1;
 }
 console.log(`goals: lost 0 → ${og.lost + og.neverReceived}; peak RSS ≤ 200 MB → ${og.rssMb.toFixed(0)} MB`);
 // A lost message is a fault, not a slow figure.

@@ -87,21 +87,27 @@ async function untilReady(url: string, child: ChildProcess): Promise<void> {
 /**
  * A real otpgate process on a fresh data dir, with a key for its dev account (made by
  * `otpgate keys create`, so any log level works: at info Fastify logs every request).
+ * `opts.env` adds to its environment (DATABASE_URL, OTPGATE_SECRET for scale-out runs); `opts.core`
+ * pins it elsewhere than core 0; `opts.key` reuses a key (another instance on the same database).
  */
-export async function startOtpgate(config: Record<string, unknown> = {}, logLevel = 'info'): Promise<Running & { key: string; dataDir: string }> {
+export async function startOtpgate(
+  config: Record<string, unknown> = {},
+  logLevel = 'info',
+  opts: { env?: Record<string, string>; core?: number; key?: string } = {},
+): Promise<Running & { key: string; dataDir: string }> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'otpgate-bench-'));
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ log_level: logLevel, ...config }));
-  const env = { PORT: String(port), OTPGATE_DATA_DIR: dataDir, OTPGATE_CONFIG: configFile, LOG_LEVEL: logLevel };
-  const child = pinned(process.execPath, [otpgateBin, 'start'], env);
+  const env = { PORT: String(port), OTPGATE_DATA_DIR: dataDir, OTPGATE_CONFIG: configFile, LOG_LEVEL: logLevel, ...opts.env };
+  const child = pinned(process.execPath, [otpgateBin, 'start'], env, opts.core ?? 0);
   child.stdout!.resume();
   child.stderr!.resume();
   const url = `http://127.0.0.1:${port}`;
   await untilReady(url, child);
-  const keys = spawnSync(process.execPath, [otpgateBin, 'keys', 'create'], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  const key = /otpg_[A-Za-z0-9_-]+/.exec(keys.stdout)?.[0];
-  if (!key) throw new Error(`otpgate keys create gave no key:\n${keys.stdout}${keys.stderr}`);
+  const keys = opts.key ? undefined : spawnSync(process.execPath, [otpgateBin, 'keys', 'create'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const key = opts.key ?? /otpg_[A-Za-z0-9_-]+/.exec(keys!.stdout)?.[0];
+  if (!key) throw new Error(`otpgate keys create gave no key:\n${keys?.stdout}${keys?.stderr}`);
   const stopped = stop(child);
   return { url, child, key, dataDir, stop: () => stopped().then(() => rmSync(dataDir, { recursive: true, force: true })) };
 }
@@ -154,4 +160,39 @@ export async function startSmsc(): Promise<{ port: number; child: ChildProcess; 
     return written;
   };
   return { port: Number(port), child, stop: () => (stopped ??= stopOnce()) };
+}
+
+/**
+ * A fresh PostgreSQL database for one scale-out run (BENCH_PG_URL, default the local `test`
+ * server's), dropped by drop(). Fails, rather than skipping, when PostgreSQL is down.
+ */
+export async function benchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const admin = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const name = `otpgate_bench_${process.pid}_${Date.now()}`;
+  const run = async (statement: string) => {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+}
+
+/**
+ * `n` otpgate instances on one PostgreSQL database (one secret, one key), spread over the two
+ * cores (instance i on core i mod 2; one instance stays on core 0 like the SQLite runs).
+ */
+export async function startCluster(n: number, config: Record<string, unknown>, logLevel: string, url: string): Promise<{ nodes: Array<Running & { key: string }>; key: string; stop(): Promise<void> }> {
+  const env = { DATABASE_URL: url, OTPGATE_SECRET: 'bench-secret-bench-secret-bench-secret-01' };
+  const first = await startOtpgate(config, logLevel, { env, core: 0 });
+  const nodes: Array<Running & { key: string }> = [first];
+  for (let i = 1; i < n; i++) nodes.push(await startOtpgate(config, logLevel, { env, core: i % 2, key: first.key }));
+  return { nodes, key: first.key, stop: async () => void (await Promise.all(nodes.map((x) => x.stop()))) };
 }

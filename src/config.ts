@@ -155,6 +155,8 @@ export const ConfigSchema = Type.Object({
   store: Type.Object({
     /** Group commit: at most this many writes share one transaction. */
     group_commit_max: Type.Integer({ minimum: 1, maximum: 10000 }),
+    /** Scale-out: how long an instance's lease on a cluster slot (an SMPP bind) lasts unless renewed; a dead instance's slot is taken over after it. */
+    slot_lease_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),
   }),
   prices: Type.Array(PriceRule),
   /** The currency of price rules without one. */

@@ -3,9 +3,6 @@
  * providers, dispatcher) from a config and tears them down in order.
  */
 import { webhookFormats } from './families/webhook-formats.ts';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { deriveKey } from './core/code.ts';
 import { createLogger } from './logging.ts';
@@ -18,11 +15,15 @@ import { createProviders } from './providers/index.ts';
 import type { Provider } from './providers/types.ts';
 import { createAccount, createApiKey, listAccounts } from './store/accounts.ts';
 import { openDatabase, type OpenDb } from './store/dialect.ts';
+import type { Redis } from 'ioredis';
+import { ClusterBus } from './store/bus.ts';
+import { SlotPool } from './store/leases.ts';
 import { EventHub } from './store/events.ts';
 import { InboxStore } from './store/inbox.ts';
 import { migrate } from './store/migrations.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
-import { GroupWriter } from './store/writer.ts';
+import { assertSecretMatches, loadServerSecret } from './store/secret.ts';
+import { GroupWriter, writeStrategy } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
 import { Abuse } from './abuse/index.ts';
 import { openRedis } from './abuse/redis.ts';
@@ -55,6 +56,10 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Set by a graceful drain (src/server.ts): /readyz and new sends answer 503 from then on. */
   draining: boolean;
+  /** Store events to and from the other instances (PostgreSQL only; idle on SQLite). */
+  bus: ClusterBus;
+  /** One shared Redis client when REDIS_URL is set (counters that must hold across instances). */
+  redis?: Redis;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -64,16 +69,30 @@ export interface Gateway {
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config.log_level);
   const now = opts.now ?? Date.now;
-  const secret = loadSecret(config);
   const store = await openDatabase(config.database_url);
-  await migrate(store.db, store.dialect);
+  let secret: Buffer;
+  try {
+    await migrate(store.db, store.dialect);
+    secret = await loadServerSecret(store.db, store.dialect, config);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const hub = new EventHub();
-  const writer = new GroupWriter(store.db, hub, config.store.group_commit_max);
+  const bus = new ClusterBus({ dialect: store.dialect, url: config.database_url, hub, log: log.child({ component: 'cluster' }) });
+  const strategy = writeStrategy(store.dialect, config.store.group_commit_max);
+  const writer = new GroupWriter(store.db, hub, strategy.max, strategy.lanes, store.dialect);
   const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now, formats: webhookFormats });
   // Each status change writes its webhook rows in its own transaction (no change without its webhook).
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);
   const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
+  // A start with the wrong secret stops here, loudly, rather than failing each message later.
+  await assertSecretMatches(store.db, secret, keys.seal).catch(async (err) => {
+    log.fatal({ err }, err.message);
+    await store.close();
+    throw err;
+  });
   const redis = config.redis_url ? openRedis(config.redis_url) : undefined;
   const abuse = new Abuse({ config: config.abuse, db: store.db, writer, hub, log: log.child({ component: 'abuse' }), now, redis });
   await abuse.start();
@@ -93,6 +112,24 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     sealKey: keys.seal,
     log: log.child({ component: 'dispatch' }),
     now,
+    // Many instances share one PostgreSQL database: carrier slots are leased across them (store/leases.ts).
+    leaseSlots:
+      store.dialect === 'postgres'
+        ? (key, total, hooks) => {
+            const pool = new SlotPool({
+              db: store.db,
+              prefix: key,
+              total,
+              holder: bus.instanceId,
+              ttlMs: config.store.slot_lease_ms ?? 10_000,
+              now: Date.now,
+              ...hooks,
+              onError: (err) => log.warn({ err, slots: key }, 'renewing or taking a cluster slot failed'),
+            });
+            pool.start();
+            return pool;
+          }
+        : undefined,
     autoVoice: { afterMs: config.verify.auto_voice_after_seconds * 1000, place: (v) => verify.voiceFallback(v) },
   });
 
@@ -114,6 +151,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     bootstrap = { accountId: account.id, token };
   }
   const metrics = new GatewayMetrics({ db: store.db, hub, verify, providers, breakers, dispatcherStats: dispatcher.stats, webhookStats: webhooks.worker.stats, processMetrics: opts.processMetrics ?? false });
+  await bus.start();
   if (config.dispatch.enabled) {
     await dispatcher.start();
     receiptDeadline.start();
@@ -136,6 +174,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     abuse,
     metrics,
     draining: false,
+    bus,
+    redis,
     now,
     bootstrap,
     async close() {
@@ -145,19 +185,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       await writer.flush();
       await webhooks.stop();
       await abuse.close();
+      await bus.stop();
       await store.close();
       redis?.disconnect();
     },
   };
-}
-
-/** The server secret: from config, else generated once into data_dir/secret.key (mode 0600). */
-function loadSecret(config: Config): Buffer {
-  if (config.secret) return Buffer.from(config.secret, 'utf8');
-  const file = join(config.data_dir, 'secret.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-  mkdirSync(config.data_dir, { recursive: true });
-  const s = randomBytes(32);
-  writeFileSync(file, s.toString('hex') + '\n', { mode: 0o600 });
-  return s;
 }

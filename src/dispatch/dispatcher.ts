@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.ts';
 import { openCode } from '../core/code.ts';
 import type { Config } from '../config.ts';
-import { type AcceptedPart, type OutboundMessage, type Provider, ProviderError, type Receipt } from '../providers/types.ts';
+import { type AcceptedPart, type OutboundMessage, type Provider, type ProviderContext, ProviderError, type Receipt } from '../providers/types.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import { ClaimPump } from '../store/pump.ts';
@@ -37,6 +37,8 @@ export interface DispatcherDeps {
   sealKey: Buffer;
   log: Logger;
   now: () => number;
+  /** Scale-out: cluster-wide slots for providers (SMPP binds); absent when alone. */
+  leaseSlots?: ProviderContext['leaseSlots'];
   /** channel "auto": the voice fallback, swept with the housekeeping. */
   autoVoice?: Pick<AutoVoiceDeps, 'afterMs' | 'place'>;
 }
@@ -64,7 +66,7 @@ export class Dispatcher {
   }
 
   async start(): Promise<void> {
-    const ctx = { onReceipt: (r: Receipt) => this.receipt(r), log: this.d.log };
+    const ctx = { onReceipt: (r: Receipt) => this.receipt(r), log: this.d.log, leaseSlots: this.d.leaseSlots };
     for (const p of this.d.providers.values()) await p.start?.({ ...ctx, log: this.d.log.child({ provider: p.name }) });
     // One process owns an SQLite file, so whatever it left "sending" when it died is ours to retry now.
     if (this.d.dialect === 'sqlite') {
@@ -116,6 +118,8 @@ export class Dispatcher {
 
   /** Due rows leased to this worker as "sending" (announced like every status change), with their codes. */
   private async claim(limit: number): Promise<Array<{ m: Message; code: string | undefined }>> {
+    // No carrier capacity here (scale-out: the bind slots are other instances'): leave the rows to them.
+    if (![...this.d.providers.values()].some((p) => p.canSend?.() ?? true)) return [];
     const now = this.d.now();
     const rows = await this.d.writer.run(async ({ trx, emit }) => {
       const claimed = await claimDue(trx, this.d.dialect, { limit, workerId: this.workerId, leaseMs: this.d.config.lease_ms, now });
@@ -125,12 +129,28 @@ export class Dispatcher {
     });
     this.stats.claimed += rows.length;
     const codes = await this.codesFor(rows);
-    return rows.map((m) => ({ m, code: codes.get(m.verification_id ?? '') }));
+    const out: Array<{ m: Message; code: string | undefined }> = [];
+    for (const m of rows) {
+      const code = codes.get(m.verification_id ?? '');
+      // A code this instance cannot open (another secret sealed it) is never sent masked: the row fails alone.
+      if (code === null) await this.fail(m, new ProviderError('code_unreadable', 'the sealed code does not open with this instance\'s server secret; every instance must share OTPGATE_SECRET', false));
+      else out.push({ m, code });
+    }
+    return out;
   }
 
-  private async codesFor(rows: Message[]): Promise<Map<string, string>> {
+  /** Codes by verification id; null where the sealed code does not open. */
+  private async codesFor(rows: Message[]): Promise<Map<string, string | null>> {
     const vs = await verificationsOfMessages(this.d.db, rows);
-    return new Map([...vs.values()].map((v) => [v.id, openCode(this.d.sealKey, v.code_sealed)]));
+    return new Map(
+      [...vs.values()].map((v) => {
+        try {
+          return [v.id, openCode(this.d.sealKey, v.code_sealed)];
+        } catch {
+          return [v.id, null];
+        }
+      }),
+    );
   }
 
   private async process(m: Message, code: string | undefined): Promise<void> {
@@ -231,12 +251,18 @@ export class Dispatcher {
 
   private async receipt(r: Receipt): Promise<void> {
     this.stats.receipts++;
+    this.receiptsInFlight++;
     try {
       await this.d.writer.run((ctx) => applyReceipt(ctx, r, this.d.now()));
     } catch (err) {
       this.d.log.error({ err, provider: r.provider, provider_message_id: r.providerMessageId }, 'recording a receipt failed');
+    } finally {
+      this.receiptsInFlight--;
     }
   }
+
+  /** Receipts handed over by providers and not yet recorded (tests and graceful drain). */
+  receiptsInFlight = 0;
 
   /** For receipts that arrive over HTTP (/hooks/<provider>). */
   recordReceipts(receipts: Receipt[]): Promise<unknown> {

@@ -98,6 +98,24 @@ export interface ProviderContext {
    */
   onReceipt(receipt: Receipt): unknown;
   log: Logger;
+  /**
+   * Set when several instances share the deployment: `total` slots of `key` are leased across
+   * the cluster; onAcquire(i) / onLose(i) say when slot i (1-based) is this instance's to use.
+   * Absent (one instance): every slot is this instance's.
+   */
+  leaseSlots?(key: string, total: number, hooks: SlotHooks): SlotLease;
+}
+
+export interface SlotHooks {
+  onAcquire(slot: number): void;
+  onLose(slot: number): void;
+}
+
+export interface SlotLease {
+  /** The slots held now. */
+  readonly slots: number[];
+  /** Loses every slot (onLose each) and gives the leases back. */
+  stop(): Promise<void>;
 }
 
 /** A carrier-side HTTP request (status callback) handed to a provider by /hooks/<provider name>. */
@@ -126,6 +144,12 @@ export interface Provider {
   stop?(): Promise<void>;
   /** State for the admin status page (binds, window, rates, errors). */
   status?(): Record<string, unknown>;
+  /**
+   * False while this instance has no share of the carrier's capacity (an SMPP provider holding no
+   * bind slot of the cluster): an instance whose every provider says so claims no messages, so
+   * the ones that can send get them instead of waiting out a bind timeout and a backoff.
+   */
+  canSend?(): boolean;
   /** Parse (and verify the signature of) a carrier status callback. Throws ProviderError(code 'bad_signature') if forged. */
   handleCallback?(req: CallbackRequest): Promise<Receipt[]>;
 }

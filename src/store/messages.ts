@@ -12,8 +12,6 @@ import type { Database, Message, MessageEvent, NewMessage } from './schema.ts';
 
 type Db = Kysely<Database>;
 
-export const CODE_MARK = '\u0000code\u0000';
-
 /** What a message row keeps in `meta`: voice options and, for calls, how many dials were placed. */
 export interface MessageMeta {
   voice?: { voiceId?: string; repeat?: number; retries?: number };

@@ -334,6 +334,45 @@ const m006: Migration = {
   },
 };
 
+/**
+ * Scale-out: the shared server secret and its fingerprint (settings), leases of cluster-wide
+ * slots such as SMPP binds (cluster_leases), and message bodies rewritten from the first code
+ * mark (NUL-delimited, which PostgreSQL text refuses) to the current one (src/verify/codemask.ts).
+ * The marks are spelled here, not imported: a migration must not change when the code does.
+ */
+const m007: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('settings')
+      .addColumn('key', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('cluster_leases')
+      .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+      .addColumn('holder', 'varchar(64)', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('acquired_at', 'bigint', (c) => c.notNull())
+      .execute();
+    const marks: Array<[string, string]> = [
+      ['\u0000c\u0000', '\uE000c\uE001'],
+      ['\u0000s\u0000', '\uE000s\uE001'],
+    ];
+    // Keyset pages, in JS: SQLite's string functions stop at NUL, so replace() cannot be trusted with it.
+    let after = '';
+    for (;;) {
+      const page: Array<{ id: string; body: string }> = await db.selectFrom('messages').select(['id', 'body']).where('id', '>', after).orderBy('id').limit(1000).execute();
+      if (page.length === 0) break;
+      after = page[page.length - 1].id;
+      for (const row of page) {
+        if (!row.body.includes('\u0000')) continue;
+        const body = marks.reduce((b, [old, mark]) => b.replaceAll(old, mark), row.body).replace(/\u0000n([0-9a-f]{2,6})\u0000/g, '\uE000n$1\uE001');
+        await db.updateTable('messages').set({ body }).where('id', '=', row.id).execute();
+      }
+    }
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
@@ -344,14 +383,24 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '009_vendors': m009,
     '005_fidelity': m005Fidelity,
     '006_abuse': m006,
+    '007_cluster': m007,
   };
 }
 
+/**
+ * Applies what is missing; returns the names applied by this call. Several instances may start
+ * at once: on PostgreSQL Kysely's migrator holds a session advisory lock (pg_advisory_lock) for
+ * the whole run, so one instance migrates and the others find nothing left. SQLite has no such
+ * lock; a process that lost the race fails inside its own transaction (rolled back), so it reads
+ * the state again and finds the winner's work done.
+ */
 export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (dialect !== 'sqlite' || attempt >= 3) throw error;
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+  }
 }
-

@@ -11,7 +11,7 @@
  * applied when a part under that key is recorded, or by the periodic sweep.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { FINAL_MESSAGE_STATUSES, type MessageStatus } from '../core/status.ts';
 import type { AcceptedPart, Receipt } from '../providers/types.ts';
 import { messageMeta, transition } from './messages.ts';
@@ -49,6 +49,7 @@ export async function recordPart(
   part: AcceptedPart,
   t: { now: number; lockedBy: string; detail: string },
 ): Promise<void> {
+  await lockKeys(ctx, provider, [part.key]);
   await ctx.trx
     .insertInto('message_parts')
     .values({
@@ -143,8 +144,21 @@ async function match(ctx: JobContext, r: Receipt): Promise<Match> {
   return fit.length > 1 ? { kind: 'ambiguous', ids: fit.map((m) => m.id) } : { kind: 'none' };
 }
 
+/**
+ * On PostgreSQL a send's record and its receipt may run in two transactions at once (writer lanes,
+ * or two instances: the receipt came in on another's bind); neither would see the other's
+ * uncommitted row and the receipt would park unseen until the sweep. Both take a transaction
+ * advisory lock on the carrier key first (keys sorted, so two locks never deadlock): the second
+ * waits for the first to commit and then, READ COMMITTED, sees its row. SQLite has one writer.
+ */
+async function lockKeys(ctx: JobContext, provider: string, keys: readonly string[]): Promise<void> {
+  if (ctx.dialect !== 'postgres') return;
+  for (const key of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtext(${provider}), hashtext(${key}))`.execute(ctx.trx);
+}
+
 /** Apply a receipt, or park it when nothing matches yet. */
 export async function applyReceipt(ctx: JobContext, r: Receipt, now: number): Promise<ReceiptResult> {
+  await lockKeys(ctx, r.provider, r.candidates?.length ? r.candidates : [r.providerMessageId]);
   const found = await applyMatched(ctx, r, now);
   if (found !== 'none') return found;
   const keys = r.candidates?.length ? r.candidates : [r.providerMessageId];
@@ -278,6 +292,7 @@ async function redial(ctx: JobContext, m: Message, errorCode: string, now: numbe
 
 /** Applies receipts parked under `key` that now match an open part; a receipt parked under several keys goes once. */
 export async function applyParked(ctx: JobContext, provider: string, key: string, now: number): Promise<void> {
+  await lockKeys(ctx, provider, [key]);
   const parked = await ctx.trx
     .selectFrom('pending_receipts')
     .selectAll()
@@ -302,9 +317,12 @@ export async function applyParked(ctx: JobContext, provider: string, key: string
   }
 }
 
-/** Parked receipts that may match now (another instance recorded the send), oldest first. */
+/**
+ * Parked receipts that may match now (another instance recorded the send), newest first: old
+ * ones that never match (a carrier id we never sent) must not crowd out the fresh ones.
+ */
 export function parkedReceipts(db: Kysely<Database>, limit: number) {
-  return db.selectFrom('pending_receipts').select(['provider', 'provider_message_id', 'at']).orderBy('at').limit(limit).execute();
+  return db.selectFrom('pending_receipts').select(['provider', 'provider_message_id', 'at']).orderBy('at', 'desc').limit(limit).execute();
 }
 
 /** Drops parked receipts nobody claimed (a carrier's receipt for a message we never sent). */

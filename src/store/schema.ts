@@ -67,7 +67,7 @@ export interface MessagesTable {
   from_number: string | null;
   channel: string;
   locale: string;
-  /** The rendered text with the code replaced by CODE_MARK; the dispatcher fills it in at send time. */
+  /** The rendered text with the code masked (src/verify/codemask.ts); the dispatcher fills it in at send time. */
   body: string;
   encoding: string;
   segments: number;
@@ -263,6 +263,20 @@ export interface TestNumbersTable {
   created_at: number;
 }
 
+/** Deployment-wide values every instance reads the same (the server secret when not in the environment). */
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+/** A cluster-wide slot held by one instance until expires_at (epoch ms) unless renewed (store/leases.ts). */
+export interface ClusterLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+  acquired_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -280,6 +294,8 @@ export interface Database {
   abuse_blocks: AbuseBlocksTable;
   abuse_settings: AbuseSettingsTable;
   test_numbers: TestNumbersTable;
+  settings: SettingsTable;
+  cluster_leases: ClusterLeasesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

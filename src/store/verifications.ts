@@ -10,7 +10,9 @@ export async function insertVerification(ctx: JobContext, row: NewVerification):
   await ctx.trx.insertInto('verifications').values(row).execute();
 }
 
-export function getVerification(db: Db, accountId: string, id: string): Promise<Verification | undefined> {
+export async function getVerification(db: Db, accountId: string, id: string): Promise<Verification | undefined> {
+  // Ids are generated (no NUL), and PostgreSQL text cannot even be compared with a NUL: not found.
+  if (id.includes('\u0000')) return undefined;
   return db
     .selectFrom('verifications')
     .selectAll()

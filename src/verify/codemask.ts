@@ -2,14 +2,21 @@
  * A stored message body never holds the code: it is masked on write and filled in by the
  * dispatcher right before the carrier call. Both the plain code and its spaced form (voice
  * scripts, TingTing's echo) are masked.
+ *
+ * The mark is a pair of Unicode private-use characters (U+E000, U+E001) around a letter: any
+ * TEXT column takes it (PostgreSQL refuses NUL in text, which the first mark used), it never
+ * comes out of a template, and it is a valid UCS-2 unit, so nothing else in the body moves.
+ * Rows written with the old NUL mark are rewritten by migration 007_cluster (store/migrations.ts).
  */
 import { spaceDigits } from '../core/templates.ts';
 import { digitRuns, writeDigits } from '../core/text.ts';
 
-const PLAIN = '\u0000c\u0000';
-const SPACED = '\u0000s\u0000';
-/** The code written in another script's digits (a caller's own text, e.g. "۱۲۳۴۵"): "\0n<zero in hex>\0". */
-const SCRIPT = /\u0000n([0-9a-f]{2,6})\u0000/g;
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const PLAIN = `${OPEN}c${CLOSE}`;
+const SPACED = `${OPEN}s${CLOSE}`;
+/** The code written in another script's digits (a caller's own text, e.g. "۱۲۳۴۵"): OPEN n<zero in hex> CLOSE. */
+const SCRIPT = /\uE000n([0-9a-f]{2,6})\uE001/g;
 
 export function maskCode(text: string, code: string): string {
   const spaced = spaceDigits(code);
@@ -17,7 +24,7 @@ export function maskCode(text: string, code: string): string {
   if (spaced !== code) out = out.replaceAll(spaced, SPACED);
   // The same code in Persian, Devanagari, … digits, as a caller's own text may carry it.
   for (const run of digitRuns(out).reverse())
-    if (run.zero !== 0x30 && run.ascii === code) out = out.slice(0, run.index) + `\u0000n${run.zero.toString(16)}\u0000` + out.slice(run.index + run.text.length);
+    if (run.zero !== 0x30 && run.ascii === code) out = out.slice(0, run.index) + `${OPEN}n${run.zero.toString(16)}${CLOSE}` + out.slice(run.index + run.text.length);
   return out;
 }
 
@@ -34,5 +41,5 @@ export function redactedBody(masked: string): string {
 }
 
 export function hasMask(text: string): boolean {
-  return text.includes('\u0000');
+  return text.includes(PLAIN) || text.includes(SPACED);
 }

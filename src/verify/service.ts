@@ -381,6 +381,15 @@ export class VerifyService {
     return openCode(this.d.keys.seal, v.code_sealed);
   }
 
+  /** revealCode for lists: null for a row this secret cannot open, so one bad row never fails the page. */
+  tryRevealCode(v: Pick<Verification, 'code_sealed'>): string | null {
+    try {
+      return this.revealCode(v);
+    } catch {
+      return null;
+    }
+  }
+
   normalize(input: string, region: string, channel: Channel): string {
     const r = normalizePhone(input, region, { allowFixedLine: channel === 'voice' });
     if (!r.ok) throw new VerifyError('invalid_phone_number', 400, r.message, 'to');

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pdu, smpp, type Pdu } from '../../src/providers/smpp/lib.ts';
+import { databaseEnv } from '../helpers/db.ts';
 import { BIN, childEnv, startServer, stop, tempDir, until } from '../e2e/server-process.ts';
 
 interface Run {
@@ -20,9 +21,10 @@ interface Run {
   stderr: string;
 }
 
-function otpgate(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function otpgate(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const dbEnv = await databaseEnv(dir);
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, env), timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, { ...dbEnv, ...env }), timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Harness } from '../helpers/gateway.ts';
+import { testDatabase } from '../helpers/db.ts';
 
 const TO = '+14155552671';
 const SMS_PRICE = 50_000; // the default '' prefix prices
@@ -122,7 +123,7 @@ test('bad channel values are a 400 naming the field', async (t) => {
 test('durable: the call is placed by a gateway started after the one that sent the SMS (rows, not timers)', async (t: TestContext) => {
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-auto-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const database_url = `sqlite:${join(dir, 'otpgate.db')}`;
+  const database_url = (await testDatabase({ dir })).url;
   const config = overrides({ database_url, verify: { auto_voice_after_seconds: 10 } });
   const closers: Array<() => unknown> = [];
   const first = await build({ after: (fn: () => unknown) => void closers.push(fn) }, config);

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/store/dialect.ts';
+import { databaseForDir } from '../helpers/db.ts';
 import { isFinalMessageStatus } from '../../src/core/status.ts';
 import { api, startServer, stop, tempDir, until, type ServerProcess } from './server-process.ts';
 
@@ -74,15 +75,20 @@ test('kill -9 right after a batch of accepted sends: after a restart every messa
   first.child.kill('SIGKILL');
   assert.deepEqual(await first.exited, { code: null, signal: 'SIGKILL' });
 
-  // What the kill interrupted, read from the file the dead process left.
-  const db = new Database(join(dir, 'otpgate.db'));
-  const atKill = new Map(db.prepare('select id, status from messages').all().map((r: any) => [r.id as string, r.status as string]));
-  const inboxAtKill = new Set(db.prepare('select message_id from inbox').all().map((r: any) => r.message_id as string));
+  // What the kill interrupted, read from the database the dead process left.
+  const store = await openDatabase((await databaseForDir(dir)).url);
+  const { db } = store;
+  const atKill = new Map((await db.selectFrom('messages').select(['id', 'status']).execute()).map((r) => [r.id, r.status]));
+  const inboxAtKill = new Set((await db.selectFrom('inbox').select('message_id').execute()).map((r) => r.message_id));
   // The narrowest window, which a kill rarely hits: the carrier took a message and the process
   // died before recording that. Put one message back in that state; its retry must not reach the
   // handset twice.
-  db.prepare("update messages set status = 'sending', locked_by = 'killed', provider = null, provider_message_id = null, sent_at = null, final_at = null where id = ?").run(carried.message_id);
-  db.close();
+  await db
+    .updateTable('messages')
+    .set({ status: 'sending', locked_by: 'killed', provider: null, provider_message_id: null, sent_at: null, final_at: null })
+    .where('id', '=', carried.message_id)
+    .execute();
+  await store.close();
   assert.deepEqual([...atKill.keys()].sort(), [...ids].sort(), 'every 201 was committed before it was sent');
   const unfinished = ids.filter((id) => !isFinalMessageStatus(atKill.get(id)!));
   const inFlight = ids.filter((id) => atKill.get(id) === 'sending');

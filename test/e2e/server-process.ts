@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { databaseEnv, dropDatabaseForDir } from '../helpers/db.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/otpgate.mjs', import.meta.url));
 
@@ -25,7 +26,10 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** The environment a child gets: ours minus anything that would point it elsewhere. */
+/**
+ * The environment a child gets: ours minus anything that would point it elsewhere. On a
+ * PostgreSQL run, callers add databaseEnv(dataDir) (startServer does).
+ */
 export function childEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
@@ -35,13 +39,16 @@ export function childEnv(dataDir: string, extra: Record<string, string> = {}): N
 
 export function tempDir(t: { after(fn: () => unknown): void }, prefix = 'otpgate-e2e-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await dropDatabaseForDir(dir);
+  });
   return dir;
 }
 
 export async function startServer(dataDir: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'start'], { cwd: dataDir, env: childEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start'], { cwd: dataDir, env: childEnv(dataDir, { ...(await databaseEnv(dataDir)), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const log: Array<Record<string, unknown>> = [];
   let stderr = '';

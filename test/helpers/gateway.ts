@@ -1,5 +1,6 @@
 /**
- * build(t): a gateway on a fresh in-memory SQLite database with a funded account and a key,
+ * build(t): a gateway on a fresh database of the run's dialect (test/helpers/db.ts: in-memory
+ * SQLite, or a new PostgreSQL database dropped afterwards) with a funded account and a key,
  * its Fastify app for app.inject, a controllable clock, and everything closed when the test ends.
  */
 import type { TestContext } from 'node:test';
@@ -10,6 +11,7 @@ import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { type ApiFamily, createAccount, createApiKey } from '../../src/store/accounts.ts';
 import type { Account } from '../../src/store/schema.ts';
+import { testDatabase } from './db.ts';
 
 export interface Harness {
   app: FastifyInstance;
@@ -32,9 +34,11 @@ export async function build(
   opts: { region?: string; balance?: number; family?: ApiFamily } = {},
 ): Promise<Harness> {
   const clock = { now: Date.now() };
+  // A caller that restarts a gateway on the same data passes its own database_url (testDatabase({ dir })).
+  const database = overrides.database_url ? undefined : await testDatabase();
   const config = loadConfig(
     {
-      database_url: 'sqlite::memory:',
+      ...(database ? { database_url: database.url } : {}),
       secret: 'test-secret-test-secret-test-secret-0123',
       log_level: 'silent',
       bootstrap_dev_account: false,
@@ -44,12 +48,16 @@ export async function build(
     },
     { NODE_ENV: 'test' },
   );
-  const gw = await createGateway(config, { log: pino({ level: 'silent' }), now: () => clock.now });
+  const gw = await createGateway(config, { log: pino({ level: 'silent' }), now: () => clock.now }).catch(async (err) => {
+    await database?.drop();
+    throw err;
+  });
   const app = await buildApp(gw, { logger: false });
   await app.ready();
   t.after(async () => {
     await app.close();
     await gw.close();
+    await database?.drop();
   });
   const newAccount: Harness['newAccount'] = async (o = {}) => {
     const account = await createAccount(gw.store.db, {
@@ -81,10 +89,15 @@ export async function build(
         const busy = await gw.store.db
           .selectFrom('messages')
           .select('id')
-          .where('status', 'in', ['queued', 'sending'])
-          .where('next_attempt_at', '<=', clock.now)
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', 'in', ['queued', 'sending']), eb('next_attempt_at', '<=', clock.now)]),
+              // In flight here: its lease runs into the future, but the outcome is near.
+              eb.and([eb('status', '=', 'sending'), eb('locked_by', '=', gw.dispatcher.workerId)]),
+            ]),
+          )
           .executeTakeFirst();
-        if (!busy && (due === undefined || due > clock.now)) {
+        if (!busy && gw.dispatcher.receiptsInFlight === 0 && (due === undefined || due > clock.now)) {
           await new Promise((r) => setTimeout(r, 5));
           await gw.writer.flush();
           return;

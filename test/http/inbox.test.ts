@@ -16,6 +16,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { VoiceAudio, fixWavSizes, languagesOf } from '../../src/http/inbox/audio.ts';
 import { inboxRoutes } from '../../src/http/inbox/routes.ts';
 import { build, type Harness } from '../helpers/gateway.ts';
+import { testDatabase } from '../helpers/db.ts';
 import { hasCommand } from '../helpers/machine.ts';
 
 const hasEspeak = hasCommand('espeak-ng');
@@ -227,13 +228,15 @@ test('NODE_ENV=production: no dev inbox unless OTPGATE_DEV_INBOX=1', async (t) =
     [{ NODE_ENV: 'production' }, 404],
     [{ NODE_ENV: 'production', OTPGATE_DEV_INBOX: '1' }, 200],
   ] as const) {
-    const config = loadConfig({ database_url: 'sqlite::memory:', secret: 'test-secret-test-secret-test-secret-0123', log_level: 'silent' }, env);
+    const database = await testDatabase();
+    const config = loadConfig({ database_url: database.url, secret: 'test-secret-test-secret-test-secret-0123', log_level: 'silent' }, env);
     assert.equal(config.dev_inbox.enabled, expected === 200);
     const gw = await createGateway(config, { log: pino({ level: 'silent' }) });
     const app = await buildApp(gw, { logger: false });
     t.after(async () => {
       await app.close();
       await gw.close();
+      await database.drop();
     });
     // (the enabled event stream never ends, so inject checks it only where it is absent)
     for (const url of expected === 404 ? ['/inbox', '/inbox/api/messages', '/inbox/api/events'] : ['/inbox', '/inbox/api/messages'])

@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testDatabase } from '../helpers/db.ts';
 import { build } from '../helpers/gateway.ts';
 
 test('messages left "sent" without their receipt are delivered after a restart, once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-inbox-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = { database_url: `sqlite:${join(dir, 'otpgate.db')}`, dev_inbox: { undelivered_numbers: ['+14155550100'] } };
+  const config = { database_url: (await testDatabase({ dir })).url, dev_inbox: { undelivered_numbers: ['+14155550100'] } };
   const first = await build({ after: () => {} }, config);
   const ids: string[] = [];
   for (const to of ['+14155552671', '+14155550100']) {

@@ -6,8 +6,8 @@ import { ProviderConfigError, type OutboundMessage, type Receipt } from '../../s
 import { EventHub } from '../../src/store/events.ts';
 import { InboxStore } from '../../src/store/inbox.ts';
 import { migrate } from '../../src/store/migrations.ts';
-import { openSqlite } from '../../src/store/sqlite.ts';
-import type { OpenDb } from '../../src/store/dialect.ts';
+import { openDatabase, type OpenDb } from '../../src/store/dialect.ts';
+import { testDatabase } from '../helpers/db.ts';
 
 let n = 0;
 function msg(over: Partial<OutboundMessage> = {}): OutboundMessage {
@@ -19,8 +19,8 @@ describe('dev inbox provider: simulated call outcomes', () => {
   let store: OpenDb;
   let inbox: InboxStore;
   before(async () => {
-    store = openSqlite(':memory:');
-    await migrate(store.db, 'sqlite');
+    store = await openDatabase((await testDatabase()).url);
+    await migrate(store.db, store.dialect);
     inbox = new InboxStore(store.db, new EventHub());
   });
   after(() => store.close());

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Harness } from '../helpers/gateway.ts';
+import { testDatabase } from '../helpers/db.ts';
 import { verifySignature } from '../../src/webhooks/index.ts';
 import { pump, pumpUntilDone, type Received, startReceiver, webhookOn } from './receiver.ts';
 
@@ -174,7 +175,7 @@ test('no 2xx for 24 h: given up at the deadline, recorded and listed by GET /v1/
 test('the outbox survives a restart: rows left pending by one process are delivered by the next', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-wh-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = { ...devInbox, database_url: `sqlite:${join(dir, 'db.sqlite')}` };
+  const config = { ...devInbox, database_url: (await testDatabase({ dir })).url };
   const closers: Array<() => unknown> = [];
   const first = await build({ after: (fn: () => unknown) => closers.push(fn) }, config);
   const rc = await startReceiver(t, () => first.clock.now);

@@ -74,6 +74,9 @@ export interface ReceivedMessage {
 export interface SmscStats {
   sessions: number;
   binds: number;
+  /** Connections bound now, and the most ever bound at once (a carrier's cap per system_id). */
+  bound: number;
+  peak_bound: number;
   bind_refusals: number;
   submits: number;
   accepted: number;
@@ -95,6 +98,8 @@ export interface Smsc {
   close(): Promise<void>;
   /** Cut every connection now. */
   dropAll(): void;
+  /** Cut one bound connection (the oldest); false when none is bound. */
+  dropOne(): boolean;
   /** Stop answering anything on the current connections (a dead link that TCP still holds open). */
   freezeAll(): void;
   /** An SMSC restart: every connection cut, pending receipts dropped, ids start again at id_start. */
@@ -125,7 +130,8 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
   const reassembler = new Reassembler<{ id: string; dc: number; stat: string }>();
   const receipts = new ReceiptQueue(o.receipt_delay_ms, () => [...conns].filter((c) => c.role === 'transceiver' || c.role === 'receiver'));
   const timers = new Set<NodeJS.Timeout>();
-  const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0, unbinds: 0 };
+  const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0, unbinds: 0, peak_bound: 0 };
+  const bound = () => [...conns].filter((c) => c.role).length;
   const firstId = o.id_start ?? 0x3a00_0000 + Math.floor(Math.random() * 0x10_0000);
   let nextId = firstId;
 
@@ -211,6 +217,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
     s.binds++;
     c.role = BINDS[p.command];
     c.systemId = String(p.system_id);
+    s.peak_bound = Math.max(s.peak_bound, bound());
     c.session.send(p.response({ system_id: 'otpgate-smsc' }));
     receipts.pump();
   };
@@ -221,6 +228,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
     session.socket.setNoDelay(true);
     session.on('error', () => session.destroy());
     session.on('close', () => {
+      c.role = null;
       conns.delete(c);
       receipts.requeue(c);
     });
@@ -251,7 +259,7 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
     port,
     messages,
     stats: () => ({
-      ...s, sessions: conns.size, messages: messages.length,
+      ...s, sessions: conns.size, bound: bound(), messages: messages.length,
       receipts_sent: receipts.sent, receipts_acked: receipts.acked, receipts_pending: receipts.pending,
     }),
     dropAll() {
@@ -259,6 +267,14 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
         s.drops++;
         c.session.destroy();
       }
+    },
+    dropOne() {
+      const c = [...conns].find((x) => x.role);
+      if (!c) return false;
+      s.drops++;
+      c.role = null;
+      c.session.destroy();
+      return true;
     },
     freezeAll() {
       for (const c of conns) c.frozen = true;

@@ -6,7 +6,7 @@ import type { Gateway } from '../../gateway.ts';
 import { getMessage } from '../../store/messages.ts';
 import type { Message } from '../../store/schema.ts';
 import { getVerification } from '../../store/verifications.ts';
-import { unmaskCode } from '../../verify/codemask.ts';
+import { redactedBody, unmaskCode } from '../../verify/codemask.ts';
 import { notFound } from './envelope.ts';
 import { callStatus, cdrStatus, charged, epochSeconds, nationalNumber, signedPrice, smsStatus, statusText } from './status-codes.ts';
 
@@ -22,7 +22,8 @@ export async function findMessage(gw: Gateway, accountId: string, rawId: string,
 export async function sentText(gw: Gateway, m: Message): Promise<string> {
   if (!m.verification_id) return m.body;
   const v = await getVerification(gw.store.db, m.account_id, m.verification_id);
-  return v ? unmaskCode(m.body, gw.verify.revealCode(v)) : m.body;
+  const code = v ? gw.verify.tryRevealCode(v) : null;
+  return code === null ? redactedBody(m.body) : unmaskCode(m.body, code);
 }
 
 export function smsObject(m: Message, text: string) {

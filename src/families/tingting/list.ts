@@ -9,7 +9,7 @@ import type { Gateway } from '../../gateway.ts';
 import { countMessages, listMessages } from '../../store/messages.ts';
 import type { Message } from '../../store/schema.ts';
 import { verificationsOfMessages } from '../../store/verifications.ts';
-import { unmaskCode } from '../../verify/codemask.ts';
+import { redactedBody, unmaskCode } from '../../verify/codemask.ts';
 import { principalOf } from './principal.ts';
 import * as S from './schemas.ts';
 
@@ -46,7 +46,8 @@ function pageUrl(req: FastifyRequest, limit: number, offset: number): string {
 }
 
 interface VerificationBits {
-  code: string;
+  /** Null when the sealed code cannot be opened (the row is listed with its code hidden). */
+  code: string | null;
   meta: Record<string, unknown>;
 }
 
@@ -55,7 +56,7 @@ export async function listRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
 
   async function verificationsOf(accountId: string, rows: Message[]): Promise<Map<string, VerificationBits>> {
     const vs = await verificationsOfMessages(db, rows, accountId);
-    return new Map([...vs.values()].map((v) => [v.id, { code: gw.verify.revealCode(v), meta: v.meta ? (JSON.parse(v.meta) as Record<string, unknown>) : {} }]));
+    return new Map([...vs.values()].map((v) => [v.id, { code: gw.verify.tryRevealCode(v), meta: v.meta ? (JSON.parse(v.meta) as Record<string, unknown>) : {} }]));
   }
 
   app.get(
@@ -90,7 +91,7 @@ export async function listRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
         return {
           id: newest - i,
           phone_number: m.to_number.startsWith('+977') ? m.to_number.slice(4) : m.to_number,
-          message: v ? unmaskCode(m.body, v.code) : m.body,
+          message: v?.code ? unmaskCode(m.body, v.code) : redactedBody(m.body),
           otp: v?.code ?? '',
           otp_options: String(v?.meta.otp_options ?? 'generated'),
           sms_send_options: m.channel === 'voice' ? 'voice' : 'text', // per send: a resend may change the channel

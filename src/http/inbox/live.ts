@@ -21,7 +21,7 @@ export async function inboxLiveRoute(app: FastifyInstance, opts: { gw: Gateway }
   const frame = async (e: StoreEvent): Promise<string | undefined> => {
     if (e.type === 'inbox.new') {
       const row = await gw.inbox.find(e.inboxId);
-      return row && sse('new', presentInboxItem(row, (sealed) => gw.verify.revealCode({ code_sealed: sealed })));
+      return row && sse('new', presentInboxItem(row, (sealed) => gw.verify.tryRevealCode({ code_sealed: sealed })));
     }
     if (e.type === 'message.status') return sse('update', { message_id: e.messageId, status: e.status });
     if (e.type === 'inbox.cleared') return sse('cleared', {});

@@ -20,7 +20,8 @@ export const InboxItem = Type.Object({
   received_at: Type.String(),
 });
 
-export type RevealCode = (sealed: string) => string;
+/** The plain code, or null when it cannot be opened (one bad row never fails the list). */
+export type RevealCode = (sealed: string) => string | null;
 
 export function presentInboxItem(e: InboxView, reveal: RevealCode) {
   return {

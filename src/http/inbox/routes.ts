@@ -28,7 +28,7 @@ export async function inboxRoutes(app: FastifyInstance, opts: InboxRouteOptions)
   const audio = opts.audio ?? new VoiceAudio();
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const page = readFileSync(PAGE, 'utf8');
-  const reveal = (sealed: string) => gw.verify.revealCode({ code_sealed: sealed });
+  const reveal = (sealed: string) => gw.verify.tryRevealCode({ code_sealed: sealed });
 
   r.get('/inbox', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page),

@@ -19,6 +19,7 @@ import {
   type ProviderFactory,
   type SendHooks,
   type SendResult,
+  type SlotLease,
 } from '../types.ts';
 import { resolveConfig, sourceAddress, type ResolvedSmppConfig, type SmppConfig } from './config.ts';
 import { encodeMessage, type EncodedMessage } from './encode.ts';
@@ -27,6 +28,7 @@ import { idKey, ReceiptGate, receiptKeys } from './ids.ts';
 import type { Pdu } from './lib.ts';
 import { errorCodeOf, parseReceipt, type ParsedReceipt } from './receipts.ts';
 import { Session } from './session.ts';
+import { leaseBinds } from './slots.ts';
 
 export type { SmppConfig } from './config.ts';
 
@@ -46,6 +48,9 @@ export class SmppProvider implements Provider {
   private readonly bindWaiters = new Set<BindWaiter>();
   private ref = Math.floor(Math.random() * 256);
   private stopped = false;
+  private binds: SlotLease | undefined;
+  /** Sessions of slots given up, still closing. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     readonly name: string,
@@ -62,9 +67,22 @@ export class SmppProvider implements Provider {
     this.log = ctx.log.child({ provider: this.name });
     const hooks = { onDeliver: (p: Pdu) => this.onDeliver(p), onState: () => this.wakeSenders() };
     const roles = this.config.bind_mode === 'transceiver' ? (['transceiver'] as const) : (['transmitter', 'receiver'] as const);
-    for (let i = 1; i <= this.config.binds; i++)
-      for (const role of roles) this.sessions.push(new Session(i, role, this.config, this.name, this.log, hooks));
-    for (const s of this.sessions) s.start();
+    // Bind i opens while its slot is ours (all of them when alone; see slots.ts).
+    this.binds = leaseBinds(
+      ctx,
+      this.config,
+      (i) => {
+        for (const role of roles) {
+          const s = new Session(i, role, this.config, this.name, this.log, hooks);
+          this.sessions.push(s);
+          s.start();
+        }
+      },
+      (i) => {
+        for (const s of this.sessions.filter((x) => x.index === i)) this.closing.add(s.stop());
+        this.sessions = this.sessions.filter((x) => x.index !== i);
+      },
+    );
   }
 
   async send(msg: OutboundMessage, hooks: SendHooks = {}): Promise<SendResult> {
@@ -115,8 +133,14 @@ export class SmppProvider implements Provider {
     if (this.stopped) return;
     this.stopped = true;
     for (const w of [...this.bindWaiters]) w.fail(linkError('stopped', `SMPP provider ${this.name} is stopping`));
-    await Promise.all(this.sessions.map((s) => s.stop()));
+    await this.binds?.stop();
+    await Promise.all([...this.sessions.map((s) => s.stop()), ...this.closing]);
     this.gate.expire(true);
+  }
+
+  /** Bind slots held by this instance (all of them when alone; see slots.ts). */
+  canSend(): boolean {
+    return this.sessions.length > 0;
   }
 
   status(): Record<string, unknown> {
