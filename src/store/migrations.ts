@@ -287,6 +287,9 @@ const m009: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('twilio_services_account').on('twilio_services').columns(['account_id', 'sid']).execute();
+  },
+};
+
 // The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age;
 // the admin ledger (src/store/ledger.ts) reads one account's rows newest first.
 const m005Fidelity: Migration = {
