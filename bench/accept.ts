@@ -2,11 +2,17 @@
  * npm run bench:accept — otpgate's accept and check paths against a bare Fastify POST→JSON server,
  * both on one core (taskset), loaded by autocannon from this process (-c 50, 10 s, 3 rounds).
  * Prints req/s, p50/p99 and the ratios; then otpgate's latency at half of bare's rate.
+ * The abuse decision (src/abuse/) is measured in the same run: accept with every check on (limits
+ * out of reach, so each send pays for the whole decision and none is refused), with it off, and
+ * with its counters in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379; skipped when down).
  * BENCH_SECONDS and BENCH_ROUNDS shorten it.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { LIMIT_NAMES } from '../src/config.ts';
 import { hasTaskset, startBare, startOtpgate } from './servers.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -60,7 +66,9 @@ await bare.stop();
 // Log level warn, like the bare server that logs nothing (at info Fastify logs every request).
 const prices = [{ prefix: '', channel: 'sms', price: 1 }, { prefix: '', channel: 'voice', price: 1 }];
 // max_attempts 100: every wrong guess of the check rounds is counted, none meets a capped verification.
-const og = await startOtpgate({ prices, verify: { max_attempts: 100 } }, 'warn');
+// Every abuse check runs (velocity off: the bench account never reports approvals and sends to one prefix).
+const abuseOn = { limits: Object.fromEntries(LIMIT_NAMES.map((name) => [name, { points: 1_000_000_000 }])), pumping: { velocity_max: 0 } };
+const og = await startOtpgate({ prices, verify: { max_attempts: 100 }, abuse: abuseOn }, 'warn');
 const auth = { authorization: `Bearer ${og.key}` };
 const accept = summary(await best(() => load(og.url, '/v1/verifications', sendBody, auth)));
 const db = new Database(join(og.dataDir, 'otpgate.db'), { readonly: true });
@@ -74,17 +82,41 @@ await og.stop();
 
 // The same accept path with the dispatcher off: what the durable accept costs without the
 // delivery pipeline (claim, dev inbox, receipt) sharing its core.
-const acceptOnly = await startOtpgate({ prices, dispatch: { enabled: false } }, 'warn');
+const acceptOnly = await startOtpgate({ prices, dispatch: { enabled: false }, abuse: abuseOn }, 'warn');
 const acceptAlone = summary(await best(() => load(acceptOnly.url, '/v1/verifications', sendBody, { authorization: `Bearer ${acceptOnly.key}` })));
 await acceptOnly.stop();
+
+// The abuse decision's cost, on the accept path alone (dispatcher off, as the row above, whose
+// abuse checks are on): the same with them off, and with their counters in Redis.
+const noAbuse = await startOtpgate({ prices, dispatch: { enabled: false }, abuse: { enabled: false } }, 'warn');
+const acceptNoAbuse = summary(await best(() => load(noAbuse.url, '/v1/verifications', sendBody, { authorization: `Bearer ${noAbuse.key}` })));
+await noAbuse.stop();
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`;
+let acceptRedis: ReturnType<typeof summary> | undefined;
+const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+if (await probe.connect().then(() => true, () => false)) {
+  const withRedis = await startOtpgate({ prices, dispatch: { enabled: false }, redis_url: redisUrl, abuse: { ...abuseOn, redis_prefix: redisPrefix } }, 'warn');
+  acceptRedis = summary(await best(() => load(withRedis.url, '/v1/verifications', sendBody, { authorization: `Bearer ${withRedis.key}` })));
+  await withRedis.stop();
+  for (let cursor = '0'; ; ) {
+    const [next, keys] = await probe.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+    if (keys.length) await probe.del(...keys);
+    if ((cursor = next) === '0') break;
+  }
+}
+probe.disconnect();
 
 console.log(fmt('bare POST→JSON (send)', bareAccept));
 console.log(fmt('otpgate POST /v1/verifications', accept));
 console.log(fmt('  … with the dispatcher off', acceptAlone));
+console.log(fmt('  … dispatcher off, abuse off', acceptNoAbuse));
+if (acceptRedis) console.log(fmt('  … dispatcher off, Redis', acceptRedis));
 console.log(fmt('bare POST→JSON (check)', bareCheck));
 console.log(fmt('otpgate check', check));
 console.log(fmt(`otpgate send @ ${Math.round(bareAccept.rps / 2)}/s`, half));
 console.log(`ratio accept  otpgate/bare = ${(accept.rps / bareAccept.rps).toFixed(2)}  (goal ≥ 0.50)`);
+console.log(`abuse checks: accept with/without = ${(acceptAlone.rps / acceptNoAbuse.rps).toFixed(2)} (memory counters)${acceptRedis ? `, ${(acceptRedis.rps / acceptNoAbuse.rps).toFixed(2)} (Redis counters)` : ', Redis not reachable'}`);
 console.log(`ratio accept without delivery work otpgate/bare = ${(acceptAlone.rps / bareAccept.rps).toFixed(2)}`);
 console.log(`ratio check   otpgate/bare = ${(check.rps / bareCheck.rps).toFixed(2)}  (goal ≥ 0.50)`);
 console.log(`p99 at half of bare's rate = ${half.p99} ms (goal ≤ 10 ms); verifications checked from: ${ids.length}; delivered by the dev inbox during the send rounds: ${delivered}`);

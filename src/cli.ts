@@ -1,6 +1,7 @@
 /** The otpgate command: start the gateway, manage accounts and keys, send and check codes, run the SMSC simulator. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { smscCommand } from '../tools/smsc/cli.ts';
+import { abuseCommands } from './abuse/cli.ts';
 import { API_FAMILIES, type ApiFamily, createAccount, createApiKey, listAccounts, listApiKeys, revokeApiKey } from './store/accounts.ts';
 import type { Config } from './config.ts';
 import type { OpenDb } from './store/dialect.ts';
@@ -86,18 +87,57 @@ accounts
     }),
   );
 
+const positive = (v: string) => {
+  const n = int(v);
+  if (n === 0) throw new InvalidArgumentError('expected a whole number of micro-units > 0 (1 unit = 1000000)');
+  return n;
+};
+for (const direction of ['credit', 'debit'] as const)
+  accounts
+    .command(`${direction} <id>`)
+    .description(direction === 'credit' ? 'top up an account (recorded in its ledger with the reason)' : 'take an amount from an account, never below zero (recorded in its ledger)')
+    .requiredOption('--amount <micro>', 'micro-units of the account currency (1 unit = 1000000)', positive)
+    .requiredOption('--reason <text>', 'why, recorded in the ledger')
+    .action((id: string, o: { amount: number; reason: string }) =>
+      withDb(async ({ db }) => {
+        if (!o.reason.trim()) throw new UsageError('--reason is empty; say why, e.g. --reason "invoice 2024-11 paid"');
+        const { adjustBalance } = await import('./store/ledger.ts');
+        const res = await adjustBalance(db, id, direction === 'credit' ? o.amount : -o.amount, o.reason.trim(), Date.now());
+        if (!res.ok && res.why === 'no_account') throw new UsageError(`no account ${id}; see \`otpgate accounts list\``);
+        if (!res.ok) throw new UsageError(`the balance (${res.balance} micro-units) does not cover a debit of ${o.amount}`);
+        console.log(`${res.account.id}  balance=${res.account.balance} ${res.account.currency}  (${direction} ${o.amount}: ${res.entry.note})`);
+      }),
+    );
+accounts
+  .command('ledger <id>')
+  .description("an account's ledger, newest first")
+  .option('--limit <n>', 'rows', int, 50)
+  .action((id: string, o: { limit: number }) =>
+    withDb(async ({ db }) => {
+      const { ledgerOf } = await import('./store/ledger.ts');
+      for (const e of await ledgerOf(db, id, { limit: o.limit }))
+        console.log(`${new Date(e.at).toISOString()}  ${e.reason.padEnd(7)} ${String(e.amount).padStart(14)}  ${e.note ?? e.message_id ?? ''}`);
+    }),
+  );
+
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');
 keys
   .command('create')
   .description('create an API key and print it once')
   .option('--account <id>', 'account id (default: the first account)')
-  .addOption(new Option('--family <family>', 'API family the key is for').choices(API_FAMILIES).default('*'))
+  .addOption(new Option('--family <family>', 'API family the key is for (twilio: an Account SID, auth token and API key; vonage: an application and API key)').choices(API_FAMILIES).default('*'))
+  .option('--public-key <file>', 'vonage: register this RSA public key (PEM) instead of generating a key pair')
   .action((o) =>
     withDb(async ({ db }) => {
       const all = await listAccounts(db);
       const accountId = o.account ?? all[0]?.id;
       if (!accountId) throw new UsageError('no account exists yet; run `otpgate start` once or `otpgate accounts create`');
       if (!all.some((a) => a.id === accountId)) throw new UsageError(`--account ${accountId}: no such account; see \`otpgate accounts list\``);
+      if (o.family === 'twilio' || o.family === 'vonage') {
+        const { vendorKeys } = await import('./vendor-keys.ts');
+        console.log(await vendorKeys(db, accountId, o.family, o.publicKey));
+        return;
+      }
       const { token, key } = await createApiKey(db, accountId, o.family as ApiFamily, Date.now());
       console.log(`key ${key.id} for account ${accountId} (family ${key.family}):\n${token}\nit is shown only now; store it safely`);
     }),
@@ -110,6 +150,10 @@ keys
     withDb(async ({ db }) => {
       for (const k of await listApiKeys(db, o.account))
         console.log(`${k.id}  account=${k.account_id}  family=${k.family}  …${k.last4}  ${k.revoked_at ? 'revoked' : 'active'}`);
+      // Vendor credentials are listed by their public id (AC…/SK… sid, Vonage application or api key).
+      const { listCredentials } = await import('./store/vendors.ts');
+      for (const c of await listCredentials(db, o.account))
+        console.log(`${c.id}  account=${c.account_id}  family=${c.family}  ${c.kind}  ${c.revoked_at ? 'revoked' : 'active'}`);
     }),
   );
 keys
@@ -117,7 +161,9 @@ keys
   .description('revoke an API key (a running gateway stops accepting it within seconds)')
   .action((id) =>
     withDb(async ({ db }) => {
-      if (!(await revokeApiKey(db, id, Date.now()))) throw new UsageError(`no active key ${id}; see \`otpgate keys list\``);
+      const { revokeCredential } = await import('./store/vendors.ts');
+      if (!(await revokeApiKey(db, id, Date.now())) && !(await revokeCredential(db, id, Date.now())))
+        throw new UsageError(`no active key ${id}; see \`otpgate keys list\``);
       console.log(`revoked ${id}`);
     }),
   );
@@ -218,9 +264,24 @@ messages
   );
 
 program.addCommand(smscCommand());
+for (const c of abuseCommands(withDb, UsageError)) program.addCommand(c);
+
+/**
+ * Usage errors exit 2 everywhere, commander's own too (unknown command or option, missing
+ * argument, bad choice, a command group without its subcommand): commander throws instead of
+ * exiting (exitOverride, set on every command since added commands do not inherit it), and the
+ * handler below picks the code. Help and --version exit 0.
+ */
+function overrideExits(c: Command): void {
+  c.exitOverride();
+  for (const sub of c.commands) overrideExits(sub);
+}
+overrideExits(program);
 
 program.parseAsync().catch((e: Error & { code?: string }) => {
-  const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError';
+  // Commander has printed its own line (and help) already.
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  const usage = e instanceof UsageError || e instanceof InvalidArgumentError || e?.name === 'ConfigError' || e?.name === 'VendorKeyError';
   const hint = e?.code === 'EADDRINUSE' ? '; set PORT (or HOST) to a free address' : '';
   // One line that names the cause, never a stack: the stack is for bugs, and those are logged by the gateway.
   console.error(`otpgate: ${e?.message ?? String(e)}${hint}`);

@@ -6,11 +6,13 @@ import { webhookFormats } from './families/webhook-formats.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { deriveKey } from './core/code.ts';
+import { createLogger } from './logging.ts';
 import type { Config } from './config.ts';
 import { breakerOptions, CircuitBreakers } from './dispatch/breaker.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { ReceiptDeadline } from './dispatch/receipt-deadline.ts';
 import { Router } from './dispatch/router.ts';
 import { createProviders } from './providers/index.ts';
 import type { Provider } from './providers/types.ts';
@@ -22,6 +24,9 @@ import { migrate } from './store/migrations.ts';
 import { GatewayMetrics } from './metrics/metrics.ts';
 import { GroupWriter } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
+import { Abuse } from './abuse/index.ts';
+import { openRedis } from './abuse/redis.ts';
+import { putSettings } from './store/abuse.ts';
 import { Webhooks } from './webhooks/index.ts';
 
 export interface GatewayOptions {
@@ -43,10 +48,13 @@ export interface Gateway {
   providers: Map<string, Provider>;
   breakers: CircuitBreakers;
   dispatcher: Dispatcher;
+  /** Makes "sent" messages without a receipt final after dispatch.receipt_deadline_seconds. */
+  receiptDeadline: ReceiptDeadline;
   webhooks: Webhooks;
   metrics: GatewayMetrics;
   /** Set by a graceful drain (src/server.ts): /readyz and new sends answer 503 from then on. */
   draining: boolean;
+  abuse: Abuse;
   now: () => number;
   /** Set when this start created the dev account: its key is shown once. */
   bootstrap?: { accountId: string; token: string };
@@ -54,7 +62,7 @@ export interface Gateway {
 }
 
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
-  const log = opts.log ?? pino({ level: config.log_level });
+  const log = opts.log ?? createLogger(config.log_level);
   const now = opts.now ?? Date.now;
   const secret = loadSecret(config);
   const store = await openDatabase(config.database_url);
@@ -66,7 +74,10 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);
   const keys = { hash: deriveKey(secret, 'code-hash'), seal: deriveKey(secret, 'code-seal') };
-  const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now });
+  const redis = config.redis_url ? openRedis(config.redis_url) : undefined;
+  const abuse = new Abuse({ config: config.abuse, db: store.db, writer, hub, log: log.child({ component: 'abuse' }), now, redis });
+  await abuse.start();
+  const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now, abuse });
   const providers = await createProviders(config.providers, { inbox, devInbox: config.dev_inbox, publicUrl: config.public_url });
   const breakers = new CircuitBreakers(breakerOptions(config.dispatch.breaker), now);
   const router = new Router(config.routes, providers, breakers);
@@ -85,14 +96,28 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     autoVoice: { afterMs: config.verify.auto_voice_after_seconds * 1000, place: (v) => verify.voiceFallback(v) },
   });
 
+  const receiptDeadline = new ReceiptDeadline({
+    db: store.db,
+    writer,
+    deadlineSeconds: config.dispatch.receipt_deadline_seconds,
+    everyMs: Math.max(config.dispatch.poll_ms, 10_000),
+    log: log.child({ component: 'receipt-deadline' }),
+    now,
+  });
+
   let bootstrap: Gateway['bootstrap'];
   if (config.bootstrap_dev_account && (await listAccounts(store.db)).length === 0) {
     const account = await createAccount(store.db, { name: 'dev', defaultRegion: 'US', balance: 1_000_000_000_000, now: now() });
     const { token } = await createApiKey(store.db, account.id, '*', now());
+    // DESIGN.md: the dev account may send to every country but the high-risk list (NP, IR work out of the box).
+    await putSettings(store.db, account.id, { geo: { sms: ['*'], voice: ['*'] } }, now());
     bootstrap = { accountId: account.id, token };
   }
   const metrics = new GatewayMetrics({ db: store.db, hub, verify, providers, breakers, dispatcherStats: dispatcher.stats, webhookStats: webhooks.worker.stats, processMetrics: opts.processMetrics ?? false });
-  if (config.dispatch.enabled) await dispatcher.start();
+  if (config.dispatch.enabled) {
+    await dispatcher.start();
+    receiptDeadline.start();
+  }
   webhooks.start();
 
   return {
@@ -106,17 +131,22 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     providers,
     breakers,
     dispatcher,
+    receiptDeadline,
     webhooks,
     metrics,
     draining: false,
+    abuse,
     now,
     bootstrap,
     async close() {
       metrics.close();
+      await receiptDeadline.stop();
       await dispatcher.stop();
       await writer.flush();
       await webhooks.stop();
+      await abuse.close();
       await store.close();
+      redis?.disconnect();
     },
   };
 }

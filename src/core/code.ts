@@ -2,6 +2,7 @@
 // kept sealed (not hashed) only where a resend must repeat the same code.
 
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { canonicalCode } from './text.ts';
 
 export const DIGITS = '0123456789';
 
@@ -41,8 +42,11 @@ export function codeMatches(secret: Buffer, scope: string, code: string, storedH
   return timingSafeEqual(actual, Buffer.from(storedHash, 'hex'));
 }
 
+// Every code enters the HMAC in its canonical form (src/core/text.ts): "۸۹۰۹۳۱" typed on a Persian
+// keyboard, "８９０９３１" from a fullwidth IME and "890931" are one code, on every family and
+// for caller-supplied codes alike, and an invisible mark pasted with it changes nothing.
 function hmac(secret: Buffer, scope: string, code: string): Buffer {
-  return createHmac('sha256', secret).update(`${scope}:${code}`).digest();
+  return createHmac('sha256', secret).update(`${scope}:${canonicalCode(code)}`).digest();
 }
 
 const IV_BYTES = 12;

@@ -10,6 +10,7 @@ import {
   type PhoneNumber,
 } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
+import { foldDigits, stripFormatChars } from './text.ts';
 
 export type PhoneResult =
   | {
@@ -52,7 +53,9 @@ export function normalizePhone(
   defaultRegion: string,
   opts: { allowFixedLine?: boolean } = {},
 ): PhoneResult {
-  const raw = typeof input === 'string' ? input.trim() : '';
+  // Invisible format characters (Cf: an RTL interface's U+200E, a zero-width space) are dropped
+  // first: the user cannot see them, and the number is the same without them.
+  const raw = typeof input === 'string' ? stripFormatChars(input).trim() : '';
   const regionText = typeof defaultRegion === 'string' ? defaultRegion.trim().toUpperCase() : '';
   const region = isRegionCode(regionText) ? (regionText as CountryCode) : undefined;
   try {
@@ -122,16 +125,9 @@ function normalize(raw: string, region: CountryCode | undefined, regionText: str
   return fail(failure?.reason ?? 'invalid', raw, failure?.context ?? here);
 }
 
-// Iranian, Arab, Nepali and Indian keyboards type their own digits; all mean the same number.
-const DIGIT_BLOCKS = [0x0660, 0x06f0, 0x0966, 0xff10];
-
+// Iranian, Arab, Nepali, Indian, Thai … keyboards type their own digits; all mean the same number.
 function asciiDigits(s: string): string {
-  return s.replace(/[\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19\uff0b]/g, (ch) => {
-    const c = ch.charCodeAt(0);
-    if (c === 0xff0b) return '+';
-    const block = DIGIT_BLOCKS.find((b) => c >= b && c <= b + 9)!;
-    return String(c - block);
-  });
+  return foldDigits(s).replace(/\uff0b/g, '+');
 }
 
 function parse(text: string, region: CountryCode | undefined): PhoneNumber | FailReason {

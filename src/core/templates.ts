@@ -187,7 +187,31 @@ export function renderSms(opts: {
   let template = opts.template ?? (appName ? texts.withApp : texts.plain);
   const singular = SINGULAR_MINUTE[locale];
   if (opts.template === undefined && opts.minutes === 1 && singular) template = template.replace(singular[0], singular[1]);
+  if (!appName) template = withoutAppName(template);
   return renderTemplate(template, { code: opts.code, app_name: appName ?? '', minutes: opts.minutes });
+}
+
+const HSPACE = '[ \\t\\u00a0]';
+const APP = '\\{app_name\\}';
+/** Line start: "{app_name}: …", "{app_name} - …", "[{app_name}] …", "({app_name}) …". */
+const APP_AT_START = new RegExp(`(^|\\n)${HSPACE}*[\\[(]?${APP}[\\])]?${HSPACE}*[:：,،;|\\-–—]?${HSPACE}*`, 'g');
+/** Elsewhere, with the space before it (and brackets around it): "Your {app_name} code" → "Your code". */
+const APP_INSIDE = new RegExp(`${HSPACE}*[\\[(]?${APP}[\\])]?`, 'g');
+
+/**
+ * A caller's template rendered without an app name: the placeholder goes with the separator or
+ * the space that belonged to it, so "{app_name} login code: {code}" reads "login code: 123456",
+ * not " login code: 123456", and "Your {app_name} code is {code}" reads "Your code is 123456".
+ */
+function withoutAppName(template: string): string {
+  if (!template.includes('{app_name}')) return template;
+  return template
+    .replace(APP_AT_START, '$1')
+    .replace(APP_INSIDE, '')
+    .replace(/[ \t]{2,}/g, ' ')
+    .replace(/[ \t]+([.,!?;:،])/g, '$1')
+    .replace(/^[ \t]+|[ \t]+$/gm, '')
+    .replace(/^\n+/, '');
 }
 
 export function spaceDigits(code: string): string {

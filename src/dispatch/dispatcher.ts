@@ -10,12 +10,12 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.ts';
 import { openCode } from '../core/code.ts';
 import type { Config } from '../config.ts';
-import { type OutboundMessage, type Provider, ProviderError, type Receipt } from '../providers/types.ts';
+import { type AcceptedPart, type OutboundMessage, type Provider, ProviderError, type Receipt } from '../providers/types.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import { ClaimPump } from '../store/pump.ts';
 import { claimDue, messageMeta, nextDueAt, releaseOrphanedSends, transition } from '../store/messages.ts';
-import { applyParked, applyReceipt, dropStaleParked, parkedReceipts } from '../store/receipts.ts';
+import { applyParked, applyReceipt, dropStaleParked, parkedReceipts, recordPart } from '../store/receipts.ts';
 import type { Database, Message } from '../store/schema.ts';
 import { expireDue, verificationsOfMessages } from '../store/verifications.ts';
 import type { GroupWriter } from '../store/writer.ts';
@@ -64,7 +64,7 @@ export class Dispatcher {
   }
 
   async start(): Promise<void> {
-    const ctx = { onReceipt: (r: Receipt) => void this.receipt(r), log: this.d.log };
+    const ctx = { onReceipt: (r: Receipt) => this.receipt(r), log: this.d.log };
     for (const p of this.d.providers.values()) await p.start?.({ ...ctx, log: this.d.log.child({ provider: p.name }) });
     // One process owns an SQLite file, so whatever it left "sending" when it died is ours to retry now.
     if (this.d.dialect === 'sqlite') {
@@ -151,20 +151,18 @@ export class Dispatcher {
     let refusal: { err: ProviderError; provider: string } | undefined;
     for (const provider of candidates) {
       try {
-        const res = await provider.send(out);
+        const detail = `attempt ${m.attempts}` + (faults.length ? `, provider ${faults.length + 1} after ${faults.join('; ')}` : '');
+        // Each part's answer is recorded as it arrives (the carrier's promise), not after send()
+        // resolves: a crash then re-sends only what had no answer (bounded by the SMPP window).
+        const record = (part: AcceptedPart) =>
+          this.d.writer.run((ctx) => recordPart(ctx, m, provider.name, part, { now: this.d.now(), lockedBy: this.workerId, detail }));
+        const res = await provider.send(out, { accepted: record });
         this.d.breakers.record(provider.name, true);
-        const t = this.d.now();
-        await this.d.writer.run(async (ctx) => {
-          const moved = await transition(ctx, m, {
-            to: 'sent',
-            now: t,
-            lockedBy: this.workerId,
-            provider: provider.name,
-            detail: `attempt ${m.attempts}` + (faults.length ? `, provider ${faults.length + 1} after ${faults.join('; ')}` : ''),
-            set: { provider: provider.name, provider_message_id: res.providerMessageId, sent_at: t, next_attempt_at: t, error_code: null, error_message: null },
-          });
-          if (moved) await applyParked(ctx, provider.name, res.providerMessageId, t);
-        });
+        // Providers that report no parts (HTTP: one answer) are recorded here; recording twice is a no-op.
+        const keys = res.parts ?? [res.providerMessageId];
+        await Promise.all(
+          keys.map((key, index) => record({ index, total: keys.length, key, providerMessageId: index === 0 ? res.providerMessageId : key })),
+        );
         this.stats.sent++;
         return;
       } catch (err) {

@@ -2,7 +2,9 @@
 import { bitelRoutes } from './bitel/index.ts';
 import type { FamilyPlugin } from '../http/plugin.ts';
 import { tingtingRoutes } from './tingting/index.ts';
+import { twilioRoutes } from './twilio/index.ts';
+import { vonageRoutes } from './vonage/index.ts';
 
 export function familyPlugins(): FamilyPlugin[] {
-  return [tingtingRoutes, bitelRoutes];
+  return [tingtingRoutes, bitelRoutes, twilioRoutes, vonageRoutes];
 }

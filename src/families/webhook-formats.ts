@@ -5,8 +5,9 @@
 import type { WebhookFormats } from '../webhooks/format.ts';
 import { bitelWebhookBody } from './bitel/webhook-body.ts';
 import { nativeBody, nativePayload } from './native/webhook-body.ts';
+import { vonageWebhookBody } from './vonage/webhook-body.ts';
 
-export const WEBHOOK_FORMATS = ['native', 'bitel'] as const;
+export const WEBHOOK_FORMATS = ['native', 'bitel', 'vonage'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export function isWebhookFormat(x: string): x is WebhookFormat {
@@ -16,4 +17,5 @@ export function isWebhookFormat(x: string): x is WebhookFormat {
 export const webhookFormats: WebhookFormats = {
   native: { build: nativePayload, render: nativeBody },
   bitel: { build: bitelWebhookBody },
+  vonage: { build: vonageWebhookBody },
 };

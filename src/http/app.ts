@@ -8,8 +8,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Gateway } from '../gateway.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { ApiKeyAuth } from './auth.ts';
+import { drainOversized, emptyBodyTolerantJson } from './body.ts';
 import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
+import { namedComponents } from './openapi.ts';
+import * as N from '../families/native/schemas.ts';
+import * as T from '../families/tingting/schemas.ts';
+import * as B from '../families/bitel/schemas.ts';
 import { hookRoutes } from './hooks.ts';
 import { inboxRoutes } from './inbox/routes.ts';
 import { addDrainGuard } from './drain.ts';
@@ -35,15 +40,42 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     frameworkErrors: nativeErrorHandler,
   });
 
+  // Named component schemas: the shapes clients generate types from, shown once and referenced.
+  const transform = namedComponents(app, [
+    ['Error', N.ErrorOut],
+    ['SendVerification', N.SendBody],
+    ['CheckVerification', N.CheckBody],
+    ['Verification', N.VerificationOut],
+    ['Message', N.MessageOut],
+    ['CheckResult', N.CheckOut],
+    ['Balance', N.BalanceOut],
+    ['TingTingSendOtp', T.SendBody],
+    ['TingTingSendOtpResult', T.SendOk],
+    ['TingTingError', T.ErrorEnvelope],
+    ['TingTingUnauthorized', T.Detail401],
+    ['BitelOtp', B.OtpBody],
+    ['BitelSms', B.SmsObject],
+    ['BitelCall', B.CallObject],
+    ['BitelError', B.Failure],
+  ]);
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing- and Bitel-compatible APIs.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      info: { title: 'otpgate', version: '1', description: 'One-time passcodes by SMS and voice. Native API; TingTing-, Bitel-, Twilio Verify v2- and Vonage Verify v2-compatible APIs.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
+      tags: [
+        { name: 'twilio', description: 'Twilio Verify v2 (form-urlencoded in, Twilio JSON and error codes out; Basic auth with AC…/SK… credentials)' },
+        { name: 'vonage', description: 'Vonage Verify v2 (JSON, RFC 7807 errors; Bearer JWT of an application, or Basic api_key:api_secret)' },
+      ],
     },
+    transform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Body handling for every route (families inherit it; TingTing reads its bodies its own way).
+  emptyBodyTolerantJson(app);
+  app.addHook('onError', drainOversized);
   app.setErrorHandler(nativeErrorHandler);
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see /docs` } });

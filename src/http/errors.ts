@@ -15,6 +15,8 @@ export interface DescribedError {
   message: string;
   field?: string;
   retryAfter?: number;
+  /** Extra fields of a refusal (the abuse decision's limit, country, cap), kept in the native body. */
+  details?: Record<string, string | number>;
 }
 
 interface AjvError {
@@ -27,7 +29,7 @@ interface AjvError {
 /** Turns any error a route can raise into a stable code, a status and a sentence. */
 export function describeError(err: FastifyError | Error): DescribedError {
   if (err instanceof VerifyError)
-    return { status: err.status, code: err.code, message: err.message, field: err.field, retryAfter: err.retryAfter };
+    return { status: err.status, code: err.code, message: err.message, field: err.field, retryAfter: err.retryAfter, details: (err as { details?: Record<string, string | number> }).details };
   const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (fe.validation && fe.validation.length > 0) return describeValidation(fe.validation[0], fe.validationContext ?? 'body', fe.validation);
   const status = fe.statusCode ?? 500;
@@ -101,6 +103,6 @@ export function nativeErrorHandler(err: FastifyError, req: FastifyRequest, reply
   const d = describeError(err);
   if (d.status >= 500) req.log.error({ err }, 'request failed');
   if (d.retryAfter !== undefined) reply.header('Retry-After', String(d.retryAfter));
-  const body: ApiErrorBody = { error: { code: d.code, message: d.message, ...(d.field ? { field: d.field } : {}) } };
+  const body: ApiErrorBody = { error: { code: d.code, message: d.message, ...(d.field ? { field: d.field } : {}), ...d.details } };
   void reply.status(d.status).send(body);
 }

@@ -113,14 +113,34 @@ class TwilioProvider implements Provider {
     return [{ provider: this.name, providerMessageId: id, outcome, at, ...(errorCode ? { errorCode } : {}) }];
   }
 
-  /** Twilio's scheme: URL + POST params sorted by name, each name immediately followed by its value. */
+  /**
+   * Twilio's scheme: URL + POST params sorted by name, each name immediately followed by its value.
+   * Twilio signs some callbacks over the URL with its port and some without, so, as its own
+   * validators do (twilio-node webhooks.ts validateRequest: addPort/removePort), a signature
+   * over either spelling is accepted.
+   */
   private verify(req: CallbackRequest): void {
     const given = headerOf(req, 'x-twilio-signature');
     if (!given) throw badSignature(this.name, 'no X-Twilio-Signature header');
     // Query parameters are already part of the URL; only a POST's form fields are appended.
     const params = req.method.toUpperCase() === 'POST' ? fieldsOf({ ...req, query: {} }) : {};
-    const data = req.url + Object.keys(params).sort().map((k) => k + params[k]).join('');
-    const expected = hmac('sha1', this.config.auth_token, data).toString('base64');
-    if (!safeEqual(given, expected)) throw badSignature(this.name, 'X-Twilio-Signature does not match (check auth_token and that the public URL Twilio calls is the one the hook sees)');
+    const tail = Object.keys(params).sort().map((k) => k + params[k]).join('');
+    const ok = urlSpellings(req.url).some((url) => safeEqual(given, hmac('sha1', this.config.auth_token, url + tail).toString('base64')));
+    if (!ok) throw badSignature(this.name, 'X-Twilio-Signature does not match (check auth_token and that the public URL Twilio calls is the one the hook sees)');
   }
+}
+
+/**
+ * The spellings of one URL a carrier may have signed: as seen, with its port (the scheme's default
+ * written out when none is: ":443", ":80") and without any port. "https://h:8443/p" →
+ * ["https://h:8443/p", "https://h/p"]; "https://h/p" → ["https://h/p", "https://h:443/p"].
+ */
+export function urlSpellings(url: string): string[] {
+  const m = /^(https?:\/\/)([^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)(:\d*)?(.*)$/i.exec(url);
+  if (!m) return [url];
+  const [, scheme, user = '', host, port, rest] = m;
+  const standard = scheme.toLowerCase().startsWith('https') ? ':443' : ':80';
+  const withPort = `${scheme}${user}${host}${port && port !== ':' ? port : standard}${rest}`;
+  const withoutPort = `${scheme}${user}${host}${rest}`;
+  return [...new Set([url, withPort, withoutPort])];
 }

@@ -35,8 +35,34 @@ export interface OutboundMessage {
 }
 
 export interface SendResult {
-  /** The carrier's id for this message; receipts are matched by (provider name, this id). */
+  /** The carrier's id for this message (the first part's), as the carrier wrote it; shown to users. */
   providerMessageId: string;
+  /**
+   * A message the carrier split: the key of each part, in order, as receipts name them (SMPP:
+   * one submit_sm per part; an HTTP API whose answer lists several message ids). Absent = one
+   * part keyed by providerMessageId. The message is delivered only when every part is.
+   */
+  parts?: string[];
+}
+
+/** One part the carrier accepted, reported by `send()` as its answer arrives (SendHooks.accepted). */
+export interface AcceptedPart {
+  /** 0-based part number, and how many parts the message has. */
+  index: number;
+  total: number;
+  /** The id as the carrier wrote it. */
+  providerMessageId: string;
+  /** The key receipts are matched under (providers/smpp/ids.ts idKey for SMPP). */
+  key: string;
+}
+
+export interface SendHooks {
+  /**
+   * A part was accepted (the carrier's promise): record it durably. A provider with a window
+   * (SMPP) holds the part's window slot until this settles, so after a crash at most a window
+   * of accepted-but-unrecorded submits can be sent again.
+   */
+  accepted?(part: AcceptedPart): Promise<void>;
 }
 
 /**
@@ -48,7 +74,15 @@ export type ReceiptOutcome = 'delivered' | 'undelivered' | 'enroute' | 'no_answe
 export interface Receipt {
   /** The provider instance name (config name), e.g. "devinbox", "smpp-main". */
   provider: string;
+  /** The key of the message (or part) it reports on. */
   providerMessageId: string;
+  /**
+   * Every key the receipt may name, best first, when the provider's id formats leave more than
+   * one reading (SMPP `auto`); applied only when exactly one open message matches.
+   */
+  candidates?: string[];
+  /** The destination the receipt is about (digits; '+' optional), when the carrier says: the match must agree. */
+  to?: string;
   outcome: ReceiptOutcome;
   /** Carrier detail, e.g. "UNDELIV", "REJECTD", "err:001", "no_answer", "busy". */
   errorCode?: string;
@@ -58,8 +92,11 @@ export interface Receipt {
 }
 
 export interface ProviderContext {
-  /** Report a receipt; the dispatcher matches it to the message (even if it arrives before send() resolved). */
-  onReceipt(receipt: Receipt): void;
+  /**
+   * Report a receipt; the dispatcher matches it to the message (even if it arrives before
+   * send() resolved). The promise settles once it is recorded (SMPP answers deliver_sm then).
+   */
+  onReceipt(receipt: Receipt): unknown;
   log: Logger;
 }
 
@@ -82,7 +119,7 @@ export interface Provider {
   readonly kind: string;
   readonly channels: readonly Channel[];
   /** Resolves with the carrier id once the carrier accepted the message; rejects with ProviderError. */
-  send(msg: OutboundMessage): Promise<SendResult>;
+  send(msg: OutboundMessage, hooks?: SendHooks): Promise<SendResult>;
   /** Connect / bind; called once before the first send. */
   start?(ctx: ProviderContext): Promise<void>;
   /** Close links; in-flight sends may reject with a retryable error. */

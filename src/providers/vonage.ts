@@ -103,7 +103,11 @@ class VonageProvider implements Provider {
       throw new ProviderError(code, `${this.name}: SMS API status ${first.status}: ${first['error-text'] ?? 'refused'}`, retryable, first.status);
     }
     if (!first['message-id']) throw badResponse(this.name, 'status 0 without a message-id');
-    return { providerMessageId: first['message-id'] };
+    // A long text is sent as several parts, each with its own id and receipt; the message is
+    // delivered only when every part is (Vonage: concatenated SMS report per part).
+    const all = (res.json as { messages: Array<Record<string, string>> }).messages;
+    const parts = all.filter((m) => m.status === '0' && m['message-id']).map((m) => m['message-id']);
+    return parts.length > 1 ? { providerMessageId: first['message-id'], parts } : { providerMessageId: first['message-id'] };
   }
 
   private async call(msg: OutboundMessage): Promise<SendResult> {
@@ -148,7 +152,8 @@ class VonageProvider implements Provider {
     const outcome = DLR_STATUS[f.status ?? ''];
     if (!f.messageId || !outcome) return [];
     const errorCode = outcome === 'undelivered' ? `${f.status}:${f['err-code'] ?? ''}` : undefined;
-    return [{ provider: this.name, providerMessageId: f.messageId, outcome, at: dateOr(f['message-timestamp']), ...(errorCode ? { errorCode } : {}) }];
+    // msisdn is the handset the part went to (`to` is our sender id): the match must agree.
+    return [{ provider: this.name, providerMessageId: f.messageId, outcome, at: dateOr(f['message-timestamp']), ...(errorCode ? { errorCode } : {}), ...(f.msisdn ? { to: f.msisdn } : {}) }];
   }
 
   private verify(req: CallbackRequest, f: Record<string, string>, secret: string): void {

@@ -7,7 +7,8 @@ import type { Account, ApiKey, Database } from './schema.ts';
 
 type Db = Kysely<Database>;
 
-export const API_FAMILIES = ['native', 'tingting', 'bitel', '*'] as const;
+/** Families an API key or credential is for; twilio and vonage issue their vendor's credentials (src/store/vendors.ts). */
+export const API_FAMILIES = ['native', 'tingting', 'bitel', 'twilio', 'vonage', '*'] as const;
 export type ApiFamily = (typeof API_FAMILIES)[number];
 
 export interface NewAccountInput {

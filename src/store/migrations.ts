@@ -223,12 +223,127 @@ const m003: Migration = {
   },
 };
 
+/**
+ * Receipts per part (issue 9): each carrier answer recorded as it arrives, matched by
+ * (provider, key, destination) among open parts; parked receipts keep their destination.
+ */
+const m004 = (dialect: DialectName): Migration => ({
+  async up(db: Kysely<any>) {
+    const serialType = dialect === 'postgres' ? 'bigserial' : 'integer';
+    const serial: Col = dialect === 'postgres' ? (c) => c.primaryKey() : (c) => c.primaryKey().autoIncrement();
+    await db.schema
+      .createTable('message_parts')
+      .addColumn('id', serialType, serial)
+      .addColumn('message_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('part', 'integer', (c) => c.notNull())
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('provider', 'varchar(64)', (c) => c.notNull())
+      .addColumn('provider_message_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('carrier_key', 'varchar(128)', (c) => c.notNull())
+      .addColumn('to_number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(16)')
+      .addColumn('error_code', 'varchar(64)')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('final_at', 'bigint')
+      .addUniqueConstraint('message_parts_one', ['message_id', 'attempt', 'part'])
+      .execute();
+    // The receipt match: open parts of a provider under a key (ids repeat; the newest open one wins).
+    await db.schema
+      .createIndex('message_parts_key')
+      .on('message_parts')
+      .columns(['provider', 'carrier_key', 'id'])
+      .where(sql.ref('outcome'), 'is', null)
+      .execute();
+    await db.schema.alterTable('pending_receipts').addColumn('to_number', 'varchar(20)').execute();
+    await db.schema.alterTable('pending_receipts').addColumn('ref', 'varchar(40)').execute();
+  },
+});
+/** Vendor families (Twilio, Vonage): their credentials and Twilio Services (src/store/vendors.ts). */
+const m009: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('vendor_credentials')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('family', 'varchar(16)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('owner_sid', 'varchar(64)')
+      .addColumn('secret_hash', 'varchar(64)')
+      .addColumn('public_key', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('vendor_credentials_account').on('vendor_credentials').column('account_id').execute();
+    await db.schema
+      .createTable('twilio_services')
+      .addColumn('sid', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('account_sid', 'varchar(40)', (c) => c.notNull())
+      .addColumn('friendly_name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('code_length', 'integer', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('twilio_services_account').on('twilio_services').columns(['account_id', 'sid']).execute();
+  },
+};
+
+// The receipt deadline sweep (src/dispatch/receipt-deadline.ts) reads only "sent" rows by age;
+// the admin ledger (src/store/ledger.ts) reads one account's rows newest first.
+const m005Fidelity: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('messages_sent_at').on('messages').column('sent_at').where(sql.ref('status'), '=', 'sent').execute();
+    // An operator's credit or debit carries its reason in words ("invoice 2024-11 paid"); `reason` stays the short kind.
+    await db.schema.alterTable('ledger').addColumn('note', 'text').execute();
+    await db.schema.createIndex('ledger_account').on('ledger').columns(['account_id', 'id']).execute();
+  },
+};
+
+/** Abuse defence (src/abuse/): pumping blocks, per-account overrides, test numbers. */
+const m006: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('abuse_blocks')
+      .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('prefix', 'varchar(20)', (c) => c.notNull())
+      .addColumn('reason', 'varchar(32)', (c) => c.notNull())
+      .addColumn('figures', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('lifted_at', 'bigint')
+      .addColumn('lifted_by', 'varchar(64)')
+      .execute();
+    await db.schema.createIndex('abuse_blocks_active').on('abuse_blocks').columns(['expires_at', 'lifted_at']).execute();
+    await db.schema
+      .createTable('abuse_settings')
+      .addColumn('account_id', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('test_numbers')
+      .addColumn('account_id', 'varchar(40)', (c) => c.notNull())
+      .addColumn('number', 'varchar(20)', (c) => c.notNull())
+      .addColumn('code', 'varchar(10)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('test_numbers_pk', ['account_id', 'number'])
+      .execute();
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
     '001_initial': m001(dialect),
     '002_webhooks': m002(dialect),
     '003_auto_voice': m003,
+    '004_receipts': m004(dialect),
+    '009_vendors': m009,
+    '005_fidelity': m005Fidelity,
+    '006_abuse': m006,
   };
 }
 

@@ -1,39 +1,223 @@
 /**
- * Receipts are matched by (provider, carrier id). One may arrive before its send was recorded
- * (a fast SMSC answers deliver_sm before we commit submit_sm_resp); it is parked in
- * pending_receipts and applied when the send is recorded or by the periodic sweep.
+ * Receipts reach the right message, or none (DESIGN.md "Receipts"). A carrier's answer is kept
+ * per part (message_parts) as it arrives; a receipt is matched to the newest OPEN part of that
+ * provider under one of its keys whose destination agrees, so a reused id (an SMSC restarted at 1)
+ * reaches the new message and a final message is never touched. A receipt naming several keys
+ * (an `auto` id format) is applied only when exactly one message matches. A message is final
+ * when every part of its attempt is: delivered if all are, undelivered as soon as any part fails
+ * (Vonage's rule for concatenated SMS); each part's outcome is an event of the message.
+ *
+ * A receipt matching nothing yet is parked in pending_receipts (under each of its keys) and
+ * applied when a part under that key is recorded, or by the periodic sweep.
  */
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { MessageStatus } from '../core/status.ts';
-import type { Receipt } from '../providers/types.ts';
+import { FINAL_MESSAGE_STATUSES, type MessageStatus } from '../core/status.ts';
+import type { AcceptedPart, Receipt } from '../providers/types.ts';
 import { messageMeta, transition } from './messages.ts';
-import type { Database, Message } from './schema.ts';
+import type { Database, Message, MessagePart } from './schema.ts';
 import type { JobContext } from './writer.ts';
 
-export type ReceiptResult = 'applied' | 'ignored' | 'parked';
+export type ReceiptResult = 'applied' | 'ignored' | 'parked' | 'ambiguous';
 
-export async function applyReceipt(ctx: JobContext, r: Receipt, now: number): Promise<ReceiptResult> {
-  const m = await ctx.trx
+const FINAL = new Set<string>(FINAL_MESSAGE_STATUSES);
+
+/** Digits only: carriers write the destination with or without '+', and E.164 is stored with it. */
+export function digitsOf(number: string): string {
+  return number.replace(/\D/g, '');
+}
+
+/**
+ * Same handset: equal digits, or one is the other with its country code dropped (a national
+ * receipt address). Never shorter than 6 digits, so a stray short code cannot match.
+ */
+function sameNumber(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  return short.length >= 6 && long.endsWith(short) && long.length - short.length <= 3;
+}
+
+/**
+ * Record one accepted part of message `m` (attempt m.attempts); once every part of the attempt
+ * is on record the message moves sending → sent (guarded by `lockedBy`). Safe to run twice.
+ * Applies receipts parked under the part's key.
+ */
+export async function recordPart(
+  ctx: JobContext,
+  m: Message,
+  provider: string,
+  part: AcceptedPart,
+  t: { now: number; lockedBy: string; detail: string },
+): Promise<void> {
+  await ctx.trx
+    .insertInto('message_parts')
+    .values({
+      message_id: m.id,
+      attempt: m.attempts,
+      part: part.index + 1,
+      total: part.total,
+      provider,
+      provider_message_id: part.providerMessageId,
+      carrier_key: part.key,
+      to_number: digitsOf(m.to_number),
+      outcome: null,
+      error_code: null,
+      created_at: t.now,
+      final_at: null,
+    })
+    .onConflict((oc) => oc.columns(['message_id', 'attempt', 'part']).doNothing())
+    .execute();
+  const parts = await partsOf(ctx, m.id, m.attempts);
+  if (parts.length >= part.total) {
+    const first = parts.find((p) => p.part === 1)!;
+    await transition(ctx, m, {
+      to: 'sent',
+      now: t.now,
+      lockedBy: t.lockedBy,
+      provider,
+      detail: t.detail,
+      set: { provider, provider_message_id: first.provider_message_id, sent_at: t.now, next_attempt_at: t.now, error_code: null, error_message: null },
+    });
+  }
+  await applyParked(ctx, provider, part.key, t.now);
+}
+
+function partsOf(ctx: JobContext, messageId: string, attempt: number): Promise<MessagePart[]> {
+  return ctx.trx.selectFrom('message_parts').selectAll().where('message_id', '=', messageId).where('attempt', '=', attempt).orderBy('part').execute();
+}
+
+type Match =
+  | { kind: 'part'; part: MessagePart; m: Message }
+  | { kind: 'message'; m: Message }
+  | { kind: 'late'; part: MessagePart }
+  | { kind: 'none' }
+  | { kind: 'ambiguous'; ids: string[] };
+
+/**
+ * The open part a receipt names: of a non-final message first (newest), else of a final one
+ * (a late part of a message another part already decided: only noted). Rows sent before
+ * 004_receipts are matched by their message's own carrier id, open messages only.
+ */
+async function match(ctx: JobContext, r: Receipt): Promise<Match> {
+  const keys = r.candidates?.length ? r.candidates : [r.providerMessageId];
+  const to = r.to ? digitsOf(r.to) : undefined;
+  const rows = await ctx.trx
+    .selectFrom('message_parts as p')
+    .innerJoin('messages as m', 'm.id', 'p.message_id')
+    .selectAll('p')
+    .select('m.status as message_status')
+    .where('p.provider', '=', r.provider)
+    .where('p.carrier_key', 'in', keys)
+    .where('p.outcome', 'is', null)
+    .orderBy('p.id', 'desc')
+    .execute();
+  const same = to ? rows.filter((p) => sameNumber(p.to_number, to)) : rows;
+  const open = same.filter((p) => !FINAL.has(p.message_status));
+  if (open.length > 0) {
+    // Several keys (auto): more than one message naming any of them is a guess; refuse it.
+    const messages = [...new Set(open.map((p) => p.message_id))];
+    if (keys.length > 1 && messages.length > 1) return { kind: 'ambiguous', ids: messages };
+    const { message_status: _, ...part } = open[0];
+    const m = await ctx.trx.selectFrom('messages').selectAll().where('id', '=', part.message_id).executeTakeFirstOrThrow();
+    return { kind: 'part', part, m };
+  }
+  if (same.length > 0) {
+    const { message_status: _, ...part } = same[0];
+    return { kind: 'late', part };
+  }
+  if (rows.length > 0) return { kind: 'none' };
+  // A message sent before parts were recorded: its own carrier id, still open.
+  const legacy = await ctx.trx
     .selectFrom('messages')
     .selectAll()
     .where('provider', '=', r.provider)
-    .where('provider_message_id', '=', r.providerMessageId)
-    .executeTakeFirst();
-  if (!m) {
-    await ctx.trx
-      .insertInto('pending_receipts')
-      .values({
+    .where('provider_message_id', 'in', keys)
+    .where('status', 'in', ['sending', 'sent'])
+    .orderBy('id', 'desc')
+    .execute();
+  const fit = legacy.filter((m) => !to || sameNumber(digitsOf(m.to_number), to));
+  if (fit.length === 1 || (fit.length > 1 && keys.length === 1)) {
+    const hasParts = await ctx.trx.selectFrom('message_parts').select('id').where('message_id', '=', fit[0].id).executeTakeFirst();
+    if (!hasParts) return { kind: 'message', m: fit[0] };
+  }
+  return fit.length > 1 ? { kind: 'ambiguous', ids: fit.map((m) => m.id) } : { kind: 'none' };
+}
+
+/** Apply a receipt, or park it when nothing matches yet. */
+export async function applyReceipt(ctx: JobContext, r: Receipt, now: number): Promise<ReceiptResult> {
+  const found = await applyMatched(ctx, r, now);
+  if (found !== 'none') return found;
+  const keys = r.candidates?.length ? r.candidates : [r.providerMessageId];
+  const ref = keys.length > 1 ? randomUUID() : null;
+  await ctx.trx
+    .insertInto('pending_receipts')
+    .values(
+      keys.map((key) => ({
         provider: r.provider,
-        provider_message_id: r.providerMessageId,
+        provider_message_id: key,
         outcome: r.outcome,
         error_code: r.errorCode ?? null,
         bill_sec: r.billSec ?? null,
         at: r.at.getTime(),
+        to_number: r.to ? digitsOf(r.to) : null,
+        ref,
+      })),
+    )
+    .execute();
+  return 'parked';
+}
+
+async function applyMatched(ctx: JobContext, r: Receipt, now: number): Promise<ReceiptResult | 'none'> {
+  const found = await match(ctx, r);
+  if (found.kind === 'none') return 'none';
+  if (found.kind === 'ambiguous') return 'ambiguous';
+  const errorCode = r.errorCode ?? null;
+  if (found.kind === 'late') {
+    if (r.outcome !== 'enroute') await closePart(ctx, found.part, r.outcome, errorCode, now, ' (message already final)');
+    return 'ignored';
+  }
+  const { m } = found;
+  if (found.kind === 'message') return (await applyTo(ctx, m, r.outcome, errorCode, r.billSec ?? null, now)) ? 'applied' : 'ignored';
+  const { part } = found;
+  const label = part.total > 1 ? ` part ${part.part}/${part.total}` : '';
+  if (r.outcome === 'enroute') return (await applyTo(ctx, m, 'enroute', errorCode, null, now, label)) ? 'applied' : 'ignored';
+  if (part.total === 1) {
+    if (!(await closePart(ctx, part, r.outcome, errorCode, now))) return 'ignored';
+    return (await applyTo(ctx, m, r.outcome, errorCode, r.billSec ?? null, now)) ? 'applied' : 'ignored';
+  }
+  // One part of several: its outcome is an event; the message waits for the rest, or fails now.
+  if (!(await closePart(ctx, part, r.outcome, errorCode, now))) return 'ignored';
+  const parts = await partsOf(ctx, m.id, part.attempt);
+  const failed = parts.find((p) => p.outcome !== null && p.outcome !== 'delivered');
+  if (failed) {
+    const code = failed.error_code ?? failed.outcome!;
+    return (await applyTo(ctx, m, 'undelivered', `part ${failed.part}/${failed.total} ${code}`, null, now)) ? 'applied' : 'ignored';
+  }
+  if (parts.length >= part.total && parts.every((p) => p.outcome === 'delivered'))
+    return (await applyTo(ctx, m, 'delivered', null, null, now, ` (all ${part.total} parts)`)) ? 'applied' : 'ignored';
+  return 'applied';
+}
+
+/** Records a part's outcome (once); for a part of several, also as an event of its message. */
+async function closePart(ctx: JobContext, part: MessagePart, outcome: string, errorCode: string | null, now: number, note = ''): Promise<boolean> {
+  const closed = await ctx.trx
+    .updateTable('message_parts')
+    .set({ outcome, error_code: errorCode, final_at: now })
+    .where('id', '=', part.id)
+    .where('outcome', 'is', null)
+    .executeTakeFirst();
+  if (Number(closed.numUpdatedRows) !== 1) return false;
+  if (part.total > 1) {
+    const m = await ctx.trx.selectFrom('messages').select(['status', 'provider']).where('id', '=', part.message_id).executeTakeFirstOrThrow();
+    await ctx.trx
+      .insertInto('message_events')
+      .values({
+        message_id: part.message_id, status: m.status, at: now, provider: m.provider,
+        detail: `receipt part ${part.part}/${part.total}: ${outcome}${errorCode ? ` ${errorCode}` : ''}${note}`,
       })
       .execute();
-    return 'parked';
   }
-  return (await applyTo(ctx, m, r.outcome, r.errorCode ?? null, r.billSec ?? null, now)) ? 'applied' : 'ignored';
+  return true;
 }
 
 async function applyTo(
@@ -43,11 +227,12 @@ async function applyTo(
   errorCode: string | null,
   billSec: number | null,
   now: number,
+  label = '',
 ): Promise<boolean> {
   if (outcome === 'enroute') {
     await ctx.trx
       .insertInto('message_events')
-      .values({ message_id: m.id, status: m.status, at: now, provider: m.provider, detail: `receipt ${errorCode ?? 'ENROUTE'}` })
+      .values({ message_id: m.id, status: m.status, at: now, provider: m.provider, detail: `receipt${label} ${errorCode ?? 'ENROUTE'}` })
       .execute();
     return true;
   }
@@ -57,7 +242,7 @@ async function applyTo(
     to,
     now,
     provider: m.provider,
-    detail: errorCode ? `receipt ${errorCode}` : 'receipt',
+    detail: (errorCode ? `receipt ${errorCode}` : 'receipt') + label,
     // A call's no_answer / busy outcome is its error code unless the carrier gave its own.
     set: { final_at: now, error_code: to === 'delivered' ? null : errorCode ?? outcome, bill_sec: billSec },
   });
@@ -91,29 +276,30 @@ async function redial(ctx: JobContext, m: Message, errorCode: string, now: numbe
   });
 }
 
-/** Applies parked receipts whose message now carries the carrier id. */
-export async function applyParked(ctx: JobContext, provider: string, providerMessageId: string, now: number): Promise<void> {
+/** Applies receipts parked under `key` that now match an open part; a receipt parked under several keys goes once. */
+export async function applyParked(ctx: JobContext, provider: string, key: string, now: number): Promise<void> {
   const parked = await ctx.trx
     .selectFrom('pending_receipts')
     .selectAll()
     .where('provider', '=', provider)
-    .where('provider_message_id', '=', providerMessageId)
+    .where('provider_message_id', '=', key)
+    .orderBy('at')
     .execute();
-  if (parked.length === 0) return;
   for (const p of parked) {
-    const m = await ctx.trx
-      .selectFrom('messages')
-      .selectAll()
-      .where('provider', '=', provider)
-      .where('provider_message_id', '=', providerMessageId)
-      .executeTakeFirst();
-    if (m) await applyTo(ctx, m, p.outcome, p.error_code, p.bill_sec, now);
+    const r: Receipt = {
+      provider,
+      providerMessageId: key,
+      outcome: p.outcome as Receipt['outcome'],
+      errorCode: p.error_code ?? undefined,
+      billSec: p.bill_sec ?? undefined,
+      at: new Date(p.at),
+      ...(p.to_number ? { to: p.to_number } : {}),
+    };
+    if ((await applyMatched(ctx, r, now)) === 'none') continue;
+    let done = ctx.trx.deleteFrom('pending_receipts').where('provider', '=', provider);
+    done = p.ref ? done.where('ref', '=', p.ref) : done.where('provider_message_id', '=', key).where('at', '=', p.at).where('outcome', '=', p.outcome);
+    await done.execute();
   }
-  await ctx.trx
-    .deleteFrom('pending_receipts')
-    .where('provider', '=', provider)
-    .where('provider_message_id', '=', providerMessageId)
-    .execute();
 }
 
 /** Parked receipts that may match now (another instance recorded the send), oldest first. */

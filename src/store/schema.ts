@@ -2,7 +2,7 @@
  * Table types for Kysely. Instants are epoch milliseconds and money is integer micro-units
  * (both dialects store them as 64-bit integers), so no code outside store/ knows the dialect.
  */
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface AccountsTable {
   id: string;
@@ -15,7 +15,7 @@ export interface AccountsTable {
   utc_offset_minutes: number;
   webhook_url: string | null;
   webhook_secret: string | null;
-  /** Body shape of this account's webhooks: 'native' | 'bitel'. */
+  /** Body shape of this account's webhooks: 'native' | 'bitel' | 'vonage'. */
   webhook_format: string;
   created_at: number;
 }
@@ -105,6 +105,8 @@ export interface LedgerTable {
   reason: string;
   message_id: string | null;
   at: number;
+  /** An operator's words for a manual credit or debit (migration 005_fidelity). */
+  note: string | null;
 }
 
 export interface IdempotencyTable {
@@ -134,6 +136,36 @@ export interface PendingReceiptsTable {
   error_code: string | null;
   bill_sec: number | null;
   at: number;
+  /** The destination the receipt named (digits), when it did (004_receipts). */
+  to_number: ColumnType<string | null, string | null | undefined, string | null>;
+  /** One receipt parked under several keys (auto id format) shares this; applied once. */
+  ref: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/**
+ * One part of a message as a carrier accepted it (004_receipts): recorded as its answer
+ * arrives; receipts are matched here by (provider, carrier_key, destination), open parts only.
+ */
+export interface MessagePartsTable {
+  id: Generated<number>;
+  message_id: string;
+  /** The message's attempt that sent it. */
+  attempt: number;
+  /** 1-based, of `total`. */
+  part: number;
+  total: number;
+  provider: string;
+  /** The id as the carrier wrote it. */
+  provider_message_id: string;
+  /** The key receipts name it by (SMPP: ids.ts idKey). */
+  carrier_key: string;
+  /** Destination digits, no '+'. */
+  to_number: string;
+  /** null while open; then the receipt's outcome (delivered, undelivered, no_answer, busy). */
+  outcome: string | null;
+  error_code: string | null;
+  created_at: number;
+  final_at: number | null;
 }
 
 /** One webhook to deliver: written in the transaction of the status change it reports. */
@@ -160,6 +192,77 @@ export interface WebhookOutboxTable {
   delivered_at: number | null;
 }
 
+/**
+ * Credentials of the vendor families (migration 009_vendors), each mapped to an otpgate account:
+ * Twilio Account SIDs (AC…) with their auth token and API keys (SK…) with their secret; Vonage
+ * API keys with their secret and applications with the public key their JWTs are checked with.
+ */
+export interface VendorCredentialsTable {
+  /** What the client sends as user name or claim: AC…/SK… sid, Vonage api_key or application_id. */
+  id: string;
+  account_id: string;
+  /** 'twilio' | 'vonage' */
+  family: string;
+  /** 'account' (Twilio AC), 'api_key' (Twilio SK, Vonage key), 'application' (Vonage, JWT). */
+  kind: string;
+  /** A Twilio API key's Account SID (the account_sid of its answers); null otherwise. */
+  owner_sid: string | null;
+  /** SHA-256 hex of the secret (auth token, key secret); null for applications. */
+  secret_hash: string | null;
+  /** SPKI PEM of a Vonage application's RS256 key; null otherwise. */
+  public_key: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A Twilio Verify Service: the per-application settings of the Twilio family (code length, name). */
+export interface TwilioServicesTable {
+  /** VA + 32 hex. */
+  sid: string;
+  account_id: string;
+  /** The AC sid shown as account_sid. */
+  account_sid: string;
+  friendly_name: string;
+  code_length: number;
+  /** JSON of the boolean and string settings Twilio echoes back (custom_code_enabled, …). */
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A destination prefix blocked for suspected SMS pumping (src/abuse/): listable and liftable. */
+export interface AbuseBlocksTable {
+  id: string;
+  /** The account it blocks, or '*' for every account. */
+  account_id: string;
+  /** Leading digits of the E.164 number, without '+'. */
+  prefix: string;
+  /** 'low_conversion' | 'delivery_failures' | 'velocity' | 'accounts' (global) */
+  reason: string;
+  /** JSON of the figures that triggered it (sent, approved, conversion, …). */
+  figures: string;
+  created_at: number;
+  expires_at: number;
+  lifted_at: number | null;
+  lifted_by: string | null;
+}
+
+/** An account's abuse overrides (limits, geo, high-risk allowances, spend caps) as JSON. */
+export interface AbuseSettingsTable {
+  account_id: string;
+  settings: string;
+  updated_at: number;
+}
+
+/** Numbers with a fixed code: accepted and recorded, never sent, never charged, never limited. */
+export interface TestNumbersTable {
+  account_id: string;
+  /** E.164. */
+  number: string;
+  code: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -171,6 +274,12 @@ export interface Database {
   inbox: InboxTable;
   pending_receipts: PendingReceiptsTable;
   webhook_outbox: WebhookOutboxTable;
+  message_parts: MessagePartsTable;
+  vendor_credentials: VendorCredentialsTable;
+  twilio_services: TwilioServicesTable;
+  abuse_blocks: AbuseBlocksTable;
+  abuse_settings: AbuseSettingsTable;
+  test_numbers: TestNumbersTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -182,5 +291,10 @@ export type NewMessage = Insertable<MessagesTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type InboxEntry = Selectable<InboxTable>;
+export type MessagePart = Selectable<MessagePartsTable>;
 export type WebhookDelivery = Selectable<WebhookOutboxTable>;
 export type NewWebhookDelivery = Insertable<WebhookOutboxTable>;
+export type VendorCredential = Selectable<VendorCredentialsTable>;
+export type TwilioService = Selectable<TwilioServicesTable>;
+export type AbuseBlock = Selectable<AbuseBlocksTable>;
+export type TestNumber = Selectable<TestNumbersTable>;

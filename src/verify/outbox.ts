@@ -52,9 +52,15 @@ export function queuedMessage(
   };
 }
 
+/** A test number's message (src/abuse/): recorded as delivered at once, never dispatched, never charged. */
+export function testDelivered(now: number): Partial<Message> {
+  return { status: 'delivered', provider: 'test_number', price: 0, sent_at: now, final_at: now };
+}
+
 /** The row and its charge in the ledger (the balance was debited by the caller in the same transaction). */
 export async function queueCharged(ctx: JobContext, message: Message): Promise<void> {
   await insertMessage(ctx, message);
+  if (message.provider === 'test_number') return;
   await ctx.trx
     .insertInto('ledger')
     .values({ account_id: message.account_id, amount: -message.price, reason: 'message', message_id: message.id, at: message.created_at })

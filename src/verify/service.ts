@@ -4,6 +4,7 @@
  * row). And the check path: one conditional UPDATE counts the guess, then a constant-time compare.
  */
 import { codeMatches, generateCode, hashCode, openCode, sealCode } from '../core/code.ts';
+import { canonicalCode } from '../core/text.ts';
 import { analyzeText } from '../core/encoding.ts';
 import { newId } from '../core/ids.ts';
 import { normalizePhone } from '../core/phone.ts';
@@ -11,15 +12,17 @@ import { priceFor } from '../core/pricing.ts';
 import type { VerificationStatus } from '../core/status.ts';
 import { isLocale, type Locale, renderSms, templateProblem, voiceScript } from '../core/templates.ts';
 import type { Config } from '../config.ts';
-import { debit } from '../store/accounts.ts';
+import { debit, getAccount } from '../store/accounts.ts';
 import { claimVoiceFallback, dropVoiceFallback } from '../store/autovoice.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { Account, Database, Message, Verification } from '../store/schema.ts';
 import * as V from '../store/verifications.ts';
 import type { GroupWriter } from '../store/writer.ts';
 import type { Kysely } from 'kysely';
+import type { Abuse, Ticket } from '../abuse/index.ts';
 import { maskCode } from './codemask.ts';
-import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage } from './outbox.ts';
+import { reportApproved } from './feedback.ts';
+import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage, testDelivered } from './outbox.ts';
 import { notFound, notPending, VerifyError } from './errors.ts';
 
 export type Channel = 'sms' | 'voice';
@@ -32,6 +35,8 @@ export interface VerifyDeps {
   /** HMAC key for code hashes and AES key for sealed codes, both derived from the server secret. */
   keys: { hash: Buffer; seal: Buffer };
   now: () => number;
+  /** The abuse decision (src/abuse/); absent = no checks (bare benchmarks). */
+  abuse?: Abuse;
 }
 
 export interface SendRequest {
@@ -59,6 +64,16 @@ export interface SendRequest {
   idempotency?: { key: string; body: unknown };
   /** channel "auto": this SMS is followed by a call with the same code if not delivered in time (src/dispatch/autovoice.ts). */
   autoVoice?: boolean;
+  /**
+   * Vendor families (TingTing, Bitel): every request is a send of the code it names or a fresh
+   * one. A pending verification to the same number is canceled and replaced, instead of being
+   * resent under the native resend rules (cooldown, max sends). Floods are the abuse limits' job.
+   */
+  supersede?: boolean;
+  /** The API key used (per_key limits). */
+  apiKeyId?: string;
+  /** The end user's IP, when the caller passes it (per_ip limits; Twilio's DeviceIp). */
+  ip?: string;
 }
 
 export interface SendResult {
@@ -79,17 +94,41 @@ type Refusal = { refusal: VerifyError };
 type Stored = { verification: Verification; message: Message };
 
 export class VerifyService {
+  /** Sends in flight per account + Idempotency-Key: a duplicate waits for the first, then replays it. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
   constructor(private readonly d: VerifyDeps) {}
 
   async send(req: SendRequest): Promise<SendResult> {
+    if (!req.idempotency) return this.sendOnce(req);
+    // Concurrent duplicates must not each pass the abuse decision (and spend its limits) for one send.
+    const k = `${req.account.id}\u0000${req.idempotency.key}`;
+    while (this.inflight.has(k)) await this.inflight.get(k)!.catch(() => undefined);
+    const p = this.sendOnce(req);
+    this.inflight.set(k, p);
+    try {
+      return await p;
+    } finally {
+      if (this.inflight.get(k) === p) this.inflight.delete(k);
+    }
+  }
+
+  private async sendOnce(req: SendRequest): Promise<SendResult> {
     const { config } = this.d;
     const now = this.d.now();
     const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, req.channel);
     const locale = this.locale(req.locale);
     const template = this.template(req, locale);
     const ttlMs = (req.ttlSeconds ?? config.verify.ttl_seconds) * 1000;
-    const fresh = req.code ?? generateCode(req.codeLength ?? config.verify.code_length);
+    // A caller's code in any script's digits ("۱۲۳۴") is the ASCII code it means.
+    const given = req.code === undefined ? undefined : canonicalCode(req.code);
+    const generated = given ?? generateCode(req.codeLength ?? config.verify.code_length);
     const requestHash = req.idempotency ? hashRequest(req.idempotency.body) : '';
+    // Abuse decision, before anything is written or charged (priced on this code's rendering).
+    const replay = req.idempotency && (await V.getIdempotent(this.d.db, req.account.id, req.idempotency.key));
+    const ticket = replay ? undefined : await this.screen(req.account, e164, req.channel, req, () => this.render(req, locale, template, generated, Math.round(ttlMs / 60000)));
+    const test = ticket?.testCode !== undefined;
+    const fresh = ticket?.testCode ?? generated;
 
     const outcome = await this.d.writer.run(async (ctx): Promise<Stored | Refusal | { replay: string }> => {
       const { trx } = ctx;
@@ -112,7 +151,8 @@ export class VerifyService {
       let verification: Verification;
       let code: string;
       let replaced: Verification | undefined;
-      if (pending && (req.code === undefined || codeMatches(this.d.keys.hash, pending.id, req.code, pending.code_hash))) {
+      // A test number never waits for a resend cooldown: each send replaces the pending one.
+      if (pending && !req.supersede && !test && (given === undefined || codeMatches(this.d.keys.hash, pending.id, given, pending.code_hash))) {
         const refusal = this.resendRefusal(pending, now);
         if (refusal) return { refusal };
         code = openCode(this.d.keys.seal, pending.code_sealed);
@@ -127,16 +167,9 @@ export class VerifyService {
       }
       const text = this.render(req, locale, template, code, Math.round((verification.expires_at - now) / 60000));
       const info = req.channel === 'sms' ? analyzeText(text) : { encoding: 'ucs2' as const, segments: 1 };
-      const price = priceFor(config.prices, e164, req.channel, info.segments);
-      if (price === undefined)
-        return {
-          refusal: new VerifyError(
-            'unsupported_destination',
-            400,
-            `no ${req.channel} price is configured for ${e164}; add a price rule for its prefix`,
-            'to',
-          ),
-        };
+      const listed = this.price(req.account.currency, e164, req.channel, info.segments);
+      if (listed === undefined) return { refusal: this.noPrice(req.account.currency, e164, req.channel) };
+      const price = test ? 0 : listed;
       if (!(await debit(trx, req.account.id, price))) return { refusal: insufficient(price) };
       if (replaced && (await V.setVerificationStatus(ctx, replaced, 'pending', 'canceled', now))) await cancelQueued(ctx, replaced.id, now);
       if (verification.send_count === 1) await V.insertVerification(ctx, verification);
@@ -150,6 +183,7 @@ export class VerifyService {
         price,
         now,
       );
+      if (test) Object.assign(message, testDelivered(now));
       await queueCharged(ctx, message);
       const stored: Stored = { verification, message };
       if (req.idempotency)
@@ -161,8 +195,12 @@ export class VerifyService {
           created_at: now,
         });
       return stored;
+    }).catch(async (e: unknown) => {
+      await ticket?.undo();
+      throw e;
     });
 
+    if ('refusal' in outcome || 'replay' in outcome) await ticket?.undo();
     if ('refusal' in outcome) throw outcome.refusal;
     if ('replay' in outcome) {
       const stored = JSON.parse(outcome.replay) as Stored;
@@ -180,12 +218,13 @@ export class VerifyService {
     const now = this.d.now();
     const code = openCode(this.d.keys.seal, v.code_sealed);
     const text = voiceScript({ locale: v.locale as Locale, code, appName: v.app_name ?? undefined });
-    const price = priceFor(this.d.config.prices, v.to_number, 'voice', 1);
+    const currency = (await getAccount(this.d.db, v.account_id))?.currency ?? this.d.config.pricing_currency;
+    const price = this.price(currency, v.to_number, 'voice', 1);
     return this.d.writer.run(async (ctx) => {
       if (!(await claimVoiceFallback(ctx.trx, v.id, now))) return undefined;
       if (price === undefined || !(await debit(ctx.trx, v.account_id, price))) {
         await dropVoiceFallback(ctx.trx, v, now);
-        return price === undefined ? new VerifyError('unsupported_destination', 400, `no voice price is configured for ${v.to_number}; add a price rule for its prefix`, 'to') : insufficient(price);
+        return price === undefined ? this.noPrice(currency, v.to_number, 'voice') : insufficient(price);
       }
       const message = queuedMessage(
         this.d.config.dispatch.deadline_seconds,
@@ -211,14 +250,17 @@ export class VerifyService {
     locale?: string;
     defaultRegion?: string;
     meta?: Record<string, unknown>;
+    apiKeyId?: string;
   }): Promise<Message> {
     const now = this.d.now();
     const channel = req.channel ?? 'sms';
     const e164 = this.normalize(req.to, req.defaultRegion ?? req.account.default_region, channel);
     const info = channel === 'sms' ? analyzeText(req.text) : { encoding: 'ucs2' as const, segments: 1 };
-    const price = priceFor(this.d.config.prices, e164, channel, info.segments);
-    if (price === undefined)
-      throw new VerifyError('unsupported_destination', 400, `no ${channel} price is configured for ${e164}; add a price rule for its prefix`, 'to');
+    const listed = this.price(req.account.currency, e164, channel, info.segments);
+    if (listed === undefined) throw this.noPrice(req.account.currency, e164, channel);
+    const ticket = await this.screen(req.account, e164, channel, req, () => req.text);
+    const test = ticket?.testCode !== undefined;
+    const price = test ? 0 : listed;
     const message = queuedMessage(
         this.d.config.dispatch.deadline_seconds,
       { accountId: req.account.id, family: req.family, from: req.from, channel, verificationId: null, to: e164, locale: req.locale ?? 'en', meta: req.meta },
@@ -227,12 +269,21 @@ export class VerifyService {
       price,
       now,
     );
-    const ok = await this.d.writer.run(async (ctx) => {
-      if (!(await debit(ctx.trx, req.account.id, price))) return false;
-      await queueCharged(ctx, message);
-      return true;
-    });
-    if (!ok) throw insufficient(price);
+    if (test) Object.assign(message, testDelivered(now));
+    const ok = await this.d.writer
+      .run(async (ctx) => {
+        if (!(await debit(ctx.trx, req.account.id, price))) return false;
+        await queueCharged(ctx, message);
+        return true;
+      })
+      .catch(async (e: unknown) => {
+        await ticket?.undo();
+        throw e;
+      });
+    if (!ok) {
+      await ticket?.undo();
+      throw insufficient(price);
+    }
     return message;
   }
 
@@ -249,6 +300,7 @@ export class VerifyService {
     }
     const found = v;
     if (found.status !== 'pending') throw notPending(found.id, found.status);
+    await this.d.abuse?.beforeCheck(account, found.to_number);
 
     const result = await this.d.writer.run(async (ctx): Promise<CheckResult | Refusal> => {
       const counted = await V.countAttempt(ctx.trx, found.id, now);
@@ -283,20 +335,37 @@ export class VerifyService {
       };
     });
     if ('refusal' in result) throw result.refusal;
+    await this.d.abuse?.afterCheck(account, found.to_number, result.valid);
     return result;
   }
 
-  async cancel(account: Account, id: string): Promise<Verification> {
+  /**
+   * The abuse decision for one send: throws its refusal, or answers a ticket (undo() when the
+   * send is refused later; testCode for a test number). `text` renders the message for the price.
+   */
+  private screen(account: Account, to: string, channel: Channel, req: { apiKeyId?: string; ip?: string }, text: () => string): Promise<Ticket | undefined> {
+    if (!this.d.abuse) return Promise.resolve(undefined);
+    const segments = channel === 'sms' ? analyzeText(text()).segments : 1;
+    return this.d.abuse.decide({ account, to, channel, keyId: req.apiKeyId, ip: req.ip, price: this.price(account.currency, to, channel, segments) });
+  }
+
+  /** Closes a pending verification: canceled, or approved without a code (Twilio's Status=approved). */
+  async cancel(account: Account, id: string, to: 'canceled' | 'approved' = 'canceled'): Promise<Verification> {
     const now = this.d.now();
     const v = await V.getVerification(this.d.db, account.id, id);
     if (!v) throw notFound('verification', id);
     const ok = await this.d.writer.run(async (ctx) => {
-      if (!(await V.setVerificationStatus(ctx, v, 'pending', 'canceled', now))) return false;
+      if (!(await V.setVerificationStatus(ctx, v, 'pending', to, now))) return false;
       await cancelQueued(ctx, v.id, now);
       return true;
     });
     if (!ok) throw notPending(id, (await V.getVerification(this.d.db, account.id, id))!.status);
-    return { ...v, status: 'canceled', updated_at: now };
+    return { ...v, status: to, updated_at: now };
+  }
+
+  /** The caller checked the code itself and reports it used (src/verify/feedback.ts). */
+  feedback(account: Account, id: string): Promise<Verification> {
+    return reportApproved(this.d, account, id);
   }
 
   /** A verification as it is now; a pending one past its expiry reads as expired. */
@@ -344,6 +413,19 @@ export class VerifyService {
     if (req.render) return req.render(code);
     if (req.channel === 'voice') return voiceScript({ locale, code, appName: req.appName, repeat: req.voice?.repeat });
     return renderSms({ locale, code, appName: req.appName, minutes, template });
+  }
+
+  /** Micro-units of `currency` (the account's), per core/pricing.ts: its own price table, else a rate. */
+  private price(currency: string, e164: string, channel: Channel, segments: number): number | undefined {
+    const { prices, pricing_currency: base, currency_rates: rates } = this.d.config;
+    return priceFor(prices, e164, channel, segments, { currency, base, rates });
+  }
+
+  private noPrice(currency: string, e164: string, channel: Channel): VerifyError {
+    const fix = currency === this.d.config.pricing_currency
+      ? 'add a price rule for its prefix'
+      : `add a price rule with "currency": "${currency}" for its prefix, or a rate under currency_rates.${currency}`;
+    return new VerifyError('unsupported_destination', 400, `no ${channel} price in ${currency} is configured for ${e164}; ${fix}`, 'to');
   }
 
   private resendRefusal(v: Verification, now: number): VerifyError | undefined {

@@ -144,7 +144,7 @@ test('bad arguments: a message naming the problem, a non-zero exit, never a stac
     [['accounts', 'create'], {}, /required option '--name <name>' not specified/],
     [['accounts', 'create', '--name', 'x', '--balance', 'abc'], {}, /--balance <micro>' argument 'abc' is invalid/],
     [['accounts', 'create', '--name', 'x', '--region', 'ZZ'], {}, /--region "ZZ" is not an ISO 3166 region/],
-    [['keys', 'create', '--family', 'nope'], {}, /--family <family>' argument 'nope' is invalid\. Allowed choices are native, tingting, bitel, \*/],
+    [['keys', 'create', '--family', 'nope'], {}, /--family <family>' argument 'nope' is invalid\. Allowed choices are native, tingting, bitel, twilio, vonage, \*/],
     [['keys', 'create', '--account', 'nobody'], {}, /--account nobody: no such account/],
     [['keys', 'revoke'], {}, /missing required argument 'id'/],
     [['send', '--to', '+14155552671', '--channel', 'email'], {}, /--channel <channel>' argument 'email' is invalid\. Allowed choices are sms, voice, auto/],

@@ -57,7 +57,8 @@ test('kill -9 right after a batch of accepted sends: after a restart every messa
   const config = join(dir, 'otpgate.json');
   // A slow carrier and a narrow dispatcher, so the kill lands with work queued and in flight;
   // the shortest lease, so rows left "sending" are due again at once.
-  writeFileSync(config, JSON.stringify({ dev_inbox: { send_delay_ms: 100 }, dispatch: { concurrency: 2, lease_ms: 1000, poll_ms: 100 } }));
+  // 50 sends to one prefix at once: per_prefix_1m raised (the test is about the crash, not the limits).
+  writeFileSync(config, JSON.stringify({ dev_inbox: { send_delay_ms: 100 }, dispatch: { concurrency: 2, lease_ms: 1000, poll_ms: 100 }, abuse: { limits: { per_prefix_1m: { points: 1000 } } } }));
   const env = { OTPGATE_CONFIG: config };
   const first = await startServer(dir, env);
   t.after(() => stop(first, 'SIGKILL'));

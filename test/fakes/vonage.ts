@@ -41,8 +41,13 @@ export function startVonageFake(o: VonageFakeOptions): Promise<FakeServer> {
         case 'slow': return { status: 200, body: {}, delayMs: SLOW_MS };
         default: break;
       }
-      const id = randomBytes(8).toString('hex').toUpperCase();
-      return { status: 200, body: { 'message-count': '1', messages: [{ to: f.to, 'message-id': id, status: '0', 'remaining-balance': '15.53590000', 'message-price': '0.03330000', network: '23410' }] } };
+      // A long text goes as several parts, one messages[] entry (and one message-id) each.
+      const per = f.type === 'unicode' ? (f.text.length > 70 ? 67 : 70) : f.text.length > 160 ? 153 : 160;
+      const count = Math.max(1, Math.ceil(f.text.length / per));
+      const messages = Array.from({ length: count }, () => ({
+        to: f.to, 'message-id': randomBytes(8).toString('hex').toUpperCase(), status: '0', 'remaining-balance': '15.53590000', 'message-price': '0.03330000', network: '23410',
+      }));
+      return { status: 200, body: { 'message-count': String(count), messages } };
     }
     if (req.method === 'POST' && req.path === '/v1/calls') {
       if (!jwtOk(req.headers.authorization, o.publicKey, o.applicationId)) return problem(401, 'unauthorized', 'Unauthorized', 'You did not provide correct credentials.');

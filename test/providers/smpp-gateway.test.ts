@@ -32,6 +32,8 @@ async function rig(t: Parameters<typeof build>[0], smscOpts: SmscOptions): Promi
       routes: [{ providers: [{ name: 'carrier' }] }],
       dispatch: { backoff_base_ms: 10, backoff_max_ms: 50, poll_ms: 20 },
       verify: { resend_cooldown_seconds: 0 },
+      // Thousands of sends from one account to one prefix: the point here is the link, not the limits.
+      abuse: { limits: { per_account_1s: { points: 100_000 }, per_account_24h: { points: 100_000 }, per_key_1m: { points: 100_000 }, per_prefix_1m: { points: 100_000 } }, pumping: { enabled: false } },
     },
     { region: 'NP' },
   );

@@ -3,60 +3,72 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeMessage } from '../../src/providers/smpp/encode.ts';
 import { submitError } from '../../src/providers/smpp/errors.ts';
-import { IdIndex } from '../../src/providers/smpp/ids.ts';
+import { idKey, ReceiptGate, receiptKeys } from '../../src/providers/smpp/ids.ts';
 import { errorCodeOf, parseReceipt } from '../../src/providers/smpp/receipts.ts';
 
 const text = (s: string) => ({ esm_class: 0x04, data_coding: 0, short_message: Buffer.from(s, 'latin1') });
 
 test('parses the Appendix B text form, the TLVs, and prefers the TLVs', () => {
   const r = parseReceipt(text('id:0A1B2C sub:001 dlvrd:000 submit date:2501011200 done date:2501011201 stat:UNDELIV err:034 text:Your code'));
-  assert.deepEqual(r, { id: '0A1B2C', stat: 'UNDELIV', err: '034', outcome: 'undelivered', final: true });
+  assert.deepEqual(r, { id: '0A1B2C', idFrom: 'text', from: '', stat: 'UNDELIV', err: '034', outcome: 'undelivered', final: true });
   assert.equal(errorCodeOf(r!), 'UNDELIV err:034');
   assert.equal(parseReceipt(text('ID:77 STAT:delivrd'))?.outcome, 'delivered');
   assert.equal(errorCodeOf(parseReceipt(text('id:77 stat:EXPIRED err:000'))!), 'EXPIRED');
   for (const [stat, outcome] of [['REJECTD', 'undelivered'], ['DELETED', 'undelivered'], ['UNKNOWN', 'undelivered'], ['ACCEPTD', 'enroute'], ['ENROUTE', 'enroute']])
     assert.equal(parseReceipt(text(`id:1 stat:${stat}`))?.outcome, outcome, stat);
   const both = parseReceipt({ ...text('id:999 stat:DELIVRD err:000'), receipted_message_id: 'ABC', message_state: 5 });
-  assert.deepEqual([both?.id, both?.stat, both?.outcome], ['ABC', 'UNDELIV', 'undelivered']);
+  assert.deepEqual([both?.id, both?.idFrom, both?.textId, both?.stat, both?.outcome], ['ABC', 'tlv', '999', 'UNDELIV', 'undelivered']);
+  assert.equal(parseReceipt({ ...text('id:1 stat:DELIVRD'), source_addr: '9779851000001' })?.from, '9779851000001');
   assert.deepEqual(parseReceipt({ esm_class: 0x04, short_message: Buffer.alloc(0), receipted_message_id: 'X1', message_state: 2 })?.outcome, 'delivered');
   assert.equal(parseReceipt({ ...text('id:1 stat:DELIVRD'), esm_class: 0 }), null, 'an MO message is not a receipt');
   assert.equal(parseReceipt(text('stat:DELIVRD')), null, 'no id, nothing to match');
 });
 
-test('matches receipt ids across hex/decimal, case and leading zeros, reporting the submit_sm_resp string', () => {
-  const ids = new IdIndex<string>(100, 60_000, 1000);
-  ids.add(['1A2B']);
-  ids.add(['3000000001', '3000000002']);
-  assert.equal(ids.lookup('1A2B')?.primary, '1A2B');
-  assert.equal(ids.lookup('6699')?.primary, '1A2B', 'decimal receipt for a hex id');
-  assert.equal(ids.lookup('1a2b')?.primary, '1A2B');
-  assert.equal(ids.lookup('00001A2B')?.primary, '1A2B');
-  assert.equal(ids.lookup('B2D05E02')?.primary, '3000000001', 'hex receipt for the second part of a decimal id');
-  assert.equal(ids.lookup('3000000002')?.primary, '3000000001');
-  assert.equal(ids.lookup('777'), undefined);
+test('ids are keyed as written; a receipt id names the key its declared formats say, never a guess', () => {
+  assert.equal(idKey('0000000A1F'), 'a1f');
+  assert.equal(idKey('0000000031'), '31');
+  assert.equal(idKey('0\0\0'), '0');
+  assert.equal(idKey('5F1C0000-9A0E-4C1B-8D2F-00000000002A'), '5f1c0000-9a0e-4c1b-8d2f-00000000002a', 'a UUID keeps its zeros');
+  // Kannel msg-id-type 1: submit answer hex, receipt decimal.
+  assert.deepEqual(receiptKeys('10', 'hex', 'decimal'), ['a']);
+  assert.deepEqual(receiptKeys('6699', 'hex', 'decimal'), ['1a2b']);
+  // msg-id-type 2: submit decimal, receipt hex.
+  assert.deepEqual(receiptKeys('B2D05E02', 'decimal', 'hex'), ['3000000002']);
+  assert.deepEqual(receiptKeys('0000000031', 'hex', 'hex'), ['31']);
+  assert.deepEqual(receiptKeys('49', 'hex', 'decimal'), ['31'], 'the same message, written in decimal');
+  assert.deepEqual(receiptKeys('1a', 'hex', 'decimal'), [], 'not decimal: names nothing');
+  assert.deepEqual(receiptKeys('ABC-def', 'string', 'string'), ['abc-def']);
+  // auto: the id as written first, then every other reading; the store refuses a choice among several.
+  assert.deepEqual(receiptKeys('10', 'auto', 'auto'), ['10', 'a', '16']);
+  assert.deepEqual(receiptKeys('1f', 'auto', 'auto'), ['1f', '31']);
+  assert.deepEqual(receiptKeys('10', 'hex', 'auto'), ['10', 'a']);
 });
 
-test('holds receipts for ids not known yet, and forgets old messages by count and age', () => {
+test('the receipt gate: a receipt waits for its answer\'s record, strangers wait a bounded time, the hold is bounded', async () => {
   let now = 0;
-  const ids = new IdIndex<string>(3, 1000, 50, () => now);
-  ids.hold('6699', 'early receipt');
-  ids.hold('42', 'stranger');
-  ids.hold('1a2b', 'second early receipt');
-  const { message, held } = ids.add(['1A2B']);
-  assert.deepEqual([message.primary, held], ['1A2B', ['early receipt', 'second early receipt']]);
-  assert.deepEqual(ids.add(['C0']).held, [], 'a matched receipt is handed out once');
-  assert.deepEqual(ids.expired(), []);
-  now = 60;
-  assert.deepEqual(ids.expired(), ['stranger']);
-  for (const id of ['A1', 'A2', 'A3']) ids.add([id]);
-  assert.equal(ids.lookup('1A2B'), undefined, 'evicted by count');
-  ids.hold('999', 'at shutdown');
-  assert.deepEqual(ids.drainHeld(), ['at shutdown']);
-  assert.equal(ids.size, 3);
-  now = 2000;
-  ids.add(['B1']);
-  assert.equal(ids.lookup('A3'), undefined, 'evicted by age');
-  assert.equal(ids.lookup('B1')?.primary, 'B1');
+  const out: string[] = [];
+  const gate = new ReceiptGate<string>((p) => out.push(p), 50, 3, 2, () => now);
+  let recorded!: () => void;
+  gate.answered('a', new Promise<void>((r) => (recorded = r)));
+  gate.receipt(['a'], 'for a (answer being recorded)');
+  gate.receipt(['b'], 'for b (answer not read yet)');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(out, [], 'nothing goes out before the record');
+  recorded();
+  gate.answered('b', Promise.resolve());
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual([...out].sort(), ['for a (answer being recorded)', 'for b (answer not read yet)']);
+  gate.receipt(['a'], 'a again');
+  assert.equal(out.at(-1), 'a again', 'a recorded key passes at once');
+  gate.receipt(['x'], 'x1');
+  gate.receipt(['y'], 'y1');
+  gate.receipt(['z'], 'z1');
+  assert.equal(out.at(-1), 'x1', 'beyond maxHeld the oldest goes out early');
+  assert.equal(gate.waiting, 2);
+  now = 100;
+  gate.expire();
+  assert.deepEqual(out.slice(-2), ['y1', 'z1']);
+  assert.equal(gate.waiting, 0);
 });
 
 test('encodes single, UDH-concatenated and payload messages', () => {

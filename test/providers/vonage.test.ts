@@ -59,6 +59,14 @@ describe('vonage provider', () => {
     assert.equal(fake.last().form!.type, undefined);
   });
 
+  test('a long SMS answered with several message ids reports every part, so it is delivered only when each is', async () => {
+    const long = await vonage.send(msg({ text: 'Ваш код подтверждения: 123456. '.repeat(6), encoding: 'ucs2', segments: 3 }));
+    assert.equal(long.parts?.length, 3);
+    assert.equal(long.parts?.[0], long.providerMessageId);
+    assert.equal(new Set(long.parts).size, 3);
+    assert.equal((await vonage.send(msg())).parts, undefined, 'one part: no list');
+  });
+
   test('SMS API error statuses (HTTP 200) map to typed errors', async () => {
     const bad = await rejection(vonage.send(msg({ to: '+447700900400' })));
     assert.deepEqual([bad.code, bad.retryable, bad.providerCode], ['rejected', false, '3']);
@@ -117,7 +125,7 @@ describe('vonage provider', () => {
   test('signed SMS receipts (sig) become receipts; a forged sig is refused', async () => {
     const dlr = { messageId: '0A0000001234567B', status: 'delivered', 'err-code': '0', msisdn: '447700900000', to: 'Acme', 'message-timestamp': '2024-05-01 10:11:12', timestamp: '1714558272' };
     const [r] = await vonage.handleCallback!(signedDlr(dlr));
-    assert.deepEqual([r.providerMessageId, r.outcome, r.at.toISOString()], ['0A0000001234567B', 'delivered', '2024-05-01T10:11:12.000Z']);
+    assert.deepEqual([r.providerMessageId, r.outcome, r.at.toISOString(), r.to], ['0A0000001234567B', 'delivered', '2024-05-01T10:11:12.000Z', '447700900000']);
     const [f] = await vonage.handleCallback!(signedDlr({ ...dlr, status: 'failed', 'err-code': '5' }));
     assert.deepEqual([f.outcome, f.errorCode], ['undelivered', 'failed:5']);
     const forged = await rejection(vonage.handleCallback!(signedDlr(dlr, 'guess')));

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ID_FORMATS } from './ids.ts';
 import { startSmsc, type SmscOptions } from './server.ts';
 
 const int = (value: string): number => {
@@ -32,16 +33,18 @@ export function smscCommand(name = 'smsc'): Command {
     .option('--drop-after <n>', 'cut the connection at every Nth submit_sm (0 = never)', int, 0)
     .option('--invalid-prefix <digits>', 'answer ESME_RINVDSTADR for destinations starting with these digits (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--response-delay <ms>', 'delay before each submit_sm_resp', int, 0)
-    .addOption(new Option('--id-format <f>', 'message id format').choices(['hex', 'decimal']).default('hex'))
-    .addOption(new Option('--receipt-id-format <f>', 'id format in the receipt text (default: --id-format)').choices(['hex', 'decimal']))
-    .addOption(new Option('--receipt-format <f>', 'receipt as text, TLVs or both').choices(['text', 'tlv', 'both']).default('both'))
+    .addOption(new Option('--id-format <f>', 'message id format').choices(ID_FORMATS).default('hex'))
+    .addOption(new Option('--receipt-id-format <f>', 'id format in the receipt text (default: --id-format)').choices(ID_FORMATS))
+    .addOption(new Option('--receipt-format <f>', 'receipt as text, TLVs, both, or both with the TLV id in another case/padding').choices(['text', 'tlv', 'both', 'mixed']).default('both'))
+    .option('--id-start <n>', 'first message id number (default random)', int)
+    .option('--same-write', 'write each receipt in the same TCP write as its submit_sm_resp')
     .option('--verbose', 'print every received message')
     .option('--report <file>', 'when stopped, write the stats and every received destination as JSON to this file (benches count losses with it)')
     .action(async (o) => {
       const opts: SmscOptions = {
         port: o.port, host: o.host, system_id: o.systemId, password: o.password, receipt_delay_ms: o.receiptDelay,
         outcomes: o.outcome, throttle_every: o.throttleEvery, drop_after: o.dropAfter, response_delay_ms: o.responseDelay, invalid_prefixes: o.invalidPrefix,
-        id_format: o.idFormat, receipt_id_format: o.receiptIdFormat, receipt_format: o.receiptFormat,
+        id_format: o.idFormat, receipt_id_format: o.receiptIdFormat, receipt_format: o.receiptFormat, id_start: o.idStart, same_write: o.sameWrite,
         max_messages: o.report ? 10_000_000 : o.verbose ? 100_000 : 1000,
       };
       const smsc = await startSmsc(opts);

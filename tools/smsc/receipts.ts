@@ -71,6 +71,21 @@ export class ReceiptQueue {
     this.timers.add(t);
   }
 
+  /**
+   * Write `first` (a submit_sm_resp) and the receipt's deliver_sm in one TCP write on `receiver`,
+   * as a fast SMSC does; the receipt is then tracked like any other.
+   */
+  sendWith(receiver: Receiver, job: ReceiptJob, first: Pdu): void {
+    const session = receiver.session as SmppSessionLike & { sequence: number };
+    const p = pdu('deliver_sm', job.fields);
+    session.sequence = session.sequence >= 0x7fffffff ? 1 : session.sequence + 1;
+    p.sequence_number = session.sequence;
+    if (session.socket.destroyed) return;
+    session.socket.write(Buffer.concat([first.toBuffer(), p.toBuffer()]));
+    receiver.unacked.set(p.sequence_number, job);
+    this.sent++;
+  }
+
   /** A deliver_sm_resp arrived. */
   ack(receiver: Receiver, resp: Pdu): void {
     if (receiver.unacked.delete(resp.sequence_number)) this.acked++;

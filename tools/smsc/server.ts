@@ -6,6 +6,7 @@
  */
 import { pdu, smpp, Status, type Pdu, type SmppSessionLike } from '../../src/providers/smpp/lib.ts';
 import { decodeBody, partOf, Reassembler } from './reassembly.ts';
+import { disguiseId, formatId, type IdFormat } from './ids.ts';
 import { ReceiptQueue, receiptText, STATES, type Receiver } from './receipts.ts';
 
 export interface SmscOptions {
@@ -26,12 +27,27 @@ export interface SmscOptions {
   drop_after?: number;
   /** Delay before each submit_sm_resp; default 0. */
   response_delay_ms?: number;
-  /** Message ids in submit_sm_resp: 'hex' (default, upper case) or 'decimal'. */
-  id_format?: 'hex' | 'decimal';
+  /** Message ids in submit_sm_resp: 'hex' (default, upper case), 'hex10' (zero-padded to 10), 'decimal' or 'uuid'. */
+  id_format?: IdFormat;
   /** The id in the receipt text (carriers differ from their submit_sm_resp); default = id_format. */
-  receipt_id_format?: 'hex' | 'decimal';
-  /** Receipt as text in short_message, as receipted_message_id/message_state TLVs, or both (default). */
-  receipt_format?: 'text' | 'tlv' | 'both';
+  receipt_id_format?: IdFormat;
+  /**
+   * Receipt as text in short_message, as receipted_message_id/message_state TLVs, or both
+   * (default); 'mixed' is both with the TLV id in another case / padding than the text's.
+   */
+  receipt_format?: 'text' | 'tlv' | 'both' | 'mixed';
+  /** First message id number (default random); `restart()` starts again from it, as an SMSC restart does. */
+  id_start?: number;
+  /**
+   * Write each receipt in the same TCP write as its submit_sm_resp, on the same transceiver
+   * (a fast SMSC: the client reads both PDUs at once). Ignores the delays.
+   */
+  same_write?: boolean;
+  /**
+   * Per-part receipt stats for multipart messages by destination suffix (longest wins), e.g.
+   * { '5': ['DELIVRD', 'UNDELIV'] }: part 1 delivered, part 2 not; parts beyond the list get the last.
+   */
+  part_outcomes?: Record<string, string[]>;
   /** Destinations starting with one of these get ESME_RINVDSTADR (a permanent error); default none. */
   invalid_prefixes?: string[];
   /** Keep at most this many received messages in `messages`; default 100000. */
@@ -50,6 +66,8 @@ export interface ReceivedMessage {
   parts: number;
   via: 'single' | 'udh' | 'sar' | 'payload';
   ref?: number;
+  /** The receipt stat the simulator gave each part (or will give, once the receipt is due). */
+  stats: string[];
   at: Date;
 }
 
@@ -79,6 +97,8 @@ export interface Smsc {
   dropAll(): void;
   /** Stop answering anything on the current connections (a dead link that TCP still holds open). */
   freezeAll(): void;
+  /** An SMSC restart: every connection cut, pending receipts dropped, ids start again at id_start. */
+  restart(): void;
 }
 
 interface Conn extends Receiver {
@@ -94,20 +114,20 @@ const BINDS: Record<string, Conn['role']> = {
 
 export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
   const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as SmscOptions;
-  const o: Required<Omit<SmscOptions, 'receipt_id_format'>> & SmscOptions = {
+  const o: Required<Omit<SmscOptions, 'receipt_id_format' | 'id_start' | 'part_outcomes'>> & SmscOptions = {
     port: 0, host: '127.0.0.1', system_id: 'otpgate', password: 'secret', receipt_delay_ms: 0, outcomes: { '0': 'UNDELIV', '9': 'REJECTD' },
-    throttle_every: 0, drop_after: 0, response_delay_ms: 0, id_format: 'hex', receipt_format: 'both', max_messages: 100_000, invalid_prefixes: [],
+    throttle_every: 0, drop_after: 0, response_delay_ms: 0, id_format: 'hex', receipt_format: 'both', max_messages: 100_000, invalid_prefixes: [], same_write: false,
     ...given,
   };
   const receiptIdFormat = o.receipt_id_format ?? o.id_format;
   const conns = new Set<Conn>();
   const messages: ReceivedMessage[] = [];
-  const reassembler = new Reassembler<{ id: string; dc: number }>();
+  const reassembler = new Reassembler<{ id: string; dc: number; stat: string }>();
   const receipts = new ReceiptQueue(o.receipt_delay_ms, () => [...conns].filter((c) => c.role === 'transceiver' || c.role === 'receiver'));
   const timers = new Set<NodeJS.Timeout>();
   const s = { binds: 0, bind_refusals: 0, submits: 0, accepted: 0, throttled: 0, rejected: 0, drops: 0, unbinds: 0 };
-  let nextId = 0x3a00_0000 + Math.floor(Math.random() * 0x10_0000);
-  const fmt = (n: number, f: 'hex' | 'decimal') => (f === 'hex' ? n.toString(16).toUpperCase() : String(n));
+  const firstId = o.id_start ?? 0x3a00_0000 + Math.floor(Math.random() * 0x10_0000);
+  let nextId = firstId;
 
   const later = (ms: number, fn: () => void) => {
     if (ms <= 0) return fn();
@@ -115,24 +135,30 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
     timers.add(t);
   };
 
-  const statFor = (to: string): string => {
-    let best = '';
-    for (const suffix of Object.keys(o.outcomes)) if (to.endsWith(suffix) && suffix.length > best.length) best = suffix;
-    return best ? o.outcomes[best] : 'DELIVRD';
+  const longest = <T>(map: Record<string, T>, to: string): T | undefined => {
+    let best: string | undefined;
+    for (const suffix of Object.keys(map)) if (to.endsWith(suffix) && suffix.length > (best?.length ?? -1)) best = suffix;
+    return best === undefined ? undefined : map[best];
+  };
+  /** The stat of part `seq` (1-based) of a `total`-part message to `to`. */
+  const statFor = (to: string, seq: number, total: number): string => {
+    const perPart = total > 1 && o.part_outcomes ? longest(o.part_outcomes, to) : undefined;
+    if (perPart?.length) return perPart[Math.min(seq, perPart.length) - 1];
+    return longest(o.outcomes, to) ?? 'DELIVRD';
   };
 
-  const queueReceipt = (c: Conn, p: Pdu, n: number, text: string) => {
-    const id = fmt(n, o.id_format);
-    const stat = statFor(String(p.destination_addr));
+  const receiptFields = (p: Pdu, n: number, stat: string, text: string): Record<string, unknown> => {
+    const id = formatId(n, o.id_format);
     const err = stat === 'DELIVRD' ? '000' : '001';
     const fields: Record<string, unknown> = {
       source_addr_ton: p.dest_addr_ton, source_addr_npi: p.dest_addr_npi, source_addr: p.destination_addr,
       dest_addr_ton: p.source_addr_ton, dest_addr_npi: p.source_addr_npi, destination_addr: p.source_addr,
       esm_class: 0x04, data_coding: 0,
-      short_message: o.receipt_format === 'tlv' ? Buffer.alloc(0) : Buffer.from(receiptText({ id: fmt(n, receiptIdFormat), stat, err, submitAt: new Date(), text }), 'latin1'),
+      short_message: o.receipt_format === 'tlv' ? Buffer.alloc(0) : Buffer.from(receiptText({ id: formatId(n, receiptIdFormat), stat, err, submitAt: new Date(), text }), 'latin1'),
     };
-    if (o.receipt_format !== 'text') Object.assign(fields, { receipted_message_id: id, message_state: STATES[stat] ?? 7 });
-    receipts.enqueue({ systemId: c.systemId, fields });
+    if (o.receipt_format !== 'text')
+      Object.assign(fields, { receipted_message_id: o.receipt_format === 'mixed' ? disguiseId(id) : id, message_state: STATES[stat] ?? 7 });
+    return fields;
   };
 
   const onSubmit = (c: Conn, p: Pdu) => {
@@ -153,21 +179,25 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
       return answer({ command_status: Status.RINVDSTADR });
     }
     const n = nextId++;
-    const id = fmt(n, o.id_format);
+    const id = formatId(n, o.id_format);
     s.accepted++;
     const dc = Number(p.data_coding ?? 0);
     const part = partOf(p);
-    const done = reassembler.add(`${c.systemId}|${p.source_addr}|${p.destination_addr}`, part, { id, dc });
+    const stat = statFor(to, part.seq, part.total);
+    const done = reassembler.add(`${c.systemId}|${p.source_addr}|${p.destination_addr}`, part, { id, dc, stat });
     if (done) {
       const text = decodeBody(Buffer.concat(done.map((d) => d.body)), dc);
       messages.push({
-        id: done[0].meta.id, ids: done.map((d) => d.meta.id), system_id: c.systemId, from: String(p.source_addr), to: String(p.destination_addr),
-        text, data_coding: dc, parts: done.length, via: part.via, ref: part.ref, at: new Date(),
+        id: done[0].meta.id, ids: done.map((d) => d.meta.id), system_id: c.systemId, from: String(p.source_addr), to,
+        text, data_coding: dc, parts: done.length, via: part.via, ref: part.ref, stats: done.map((d) => d.meta.stat), at: new Date(),
       });
       if (messages.length > o.max_messages) messages.splice(0, messages.length - o.max_messages);
     }
+    const wantsReceipt = (Number(p.registered_delivery ?? 0) & 0x03) !== 0;
+    if (o.same_write && wantsReceipt && c.role === 'transceiver')
+      return receipts.sendWith(c, { systemId: c.systemId, fields: receiptFields(p, n, stat, decodeBody(part.body, dc)) }, p.response({ message_id: id }));
     answer({ message_id: id });
-    if (Number(p.registered_delivery ?? 0) & 0x03) later(o.response_delay_ms, () => queueReceipt(c, p, n, decodeBody(part.body, dc)));
+    if (wantsReceipt) later(o.response_delay_ms, () => receipts.enqueue({ systemId: c.systemId, fields: receiptFields(p, n, stat, decodeBody(part.body, dc)) }));
   };
 
   const onBind = (c: Conn, p: Pdu) => {
@@ -232,6 +262,15 @@ export async function startSmsc(opts: SmscOptions = {}): Promise<Smsc> {
     },
     freezeAll() {
       for (const c of conns) c.frozen = true;
+    },
+    restart() {
+      receipts.close();
+      for (const c of conns) {
+        s.drops++;
+        c.unacked.clear();
+        c.session.destroy();
+      }
+      nextId = firstId;
     },
     async close() {
       for (const t of timers) clearTimeout(t);

@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest, onRequestAsyncHookHandler, preValidationAsyncHookHandler } from 'fastify';
 import type { ApiKeyAuth, Principal } from '../../http/auth.ts';
+import { canonicalCode } from '../../core/text.ts';
 import { BitelError } from './envelope.ts';
 
 declare module 'fastify' {
@@ -39,10 +40,20 @@ export function canonicalKeys(body: unknown, fields: readonly string[]): unknown
   return out;
 }
 
-/** A preValidation hook binding the body to `schema`'s property names case-insensitively. */
-export function bindCaseInsensitive(schema: { properties: Record<string, unknown> }): preValidationAsyncHookHandler {
+/**
+ * A preValidation hook binding the body to `schema`'s property names case-insensitively. The
+ * `codes` fields hold a code: read in its canonical form (any script's digits as ASCII, invisible
+ * format characters dropped) before the schema checks it, as a user typed "۱۲۳۴" for 1234.
+ */
+export function bindCaseInsensitive(schema: { properties: Record<string, unknown> }, codes: readonly string[] = []): preValidationAsyncHookHandler {
   const fields = Object.keys(schema.properties);
   return async (req) => {
-    req.body = canonicalKeys(req.body, fields);
+    const body = canonicalKeys(req.body, fields);
+    if (body !== null && typeof body === 'object' && !Array.isArray(body))
+      for (const f of codes) {
+        const b = body as Record<string, unknown>;
+        if (typeof b[f] === 'string') b[f] = canonicalCode(b[f] as string);
+      }
+    req.body = body;
   };
 }

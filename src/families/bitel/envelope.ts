@@ -49,6 +49,12 @@ const CORE: Record<string, [number, BitelCode]> = {
   resend_cooldown: [429, 'TooManyRequests'],
   max_sends_reached: [429, 'TooManyRequests'],
   resend_conflict: [429, 'TooManyRequests'],
+  // The abuse decision (src/abuse/): every refusal is Bitel's TooManyRequests but geo, which has
+  // no code of its own in Bitel's list; the number is what the caller must change.
+  rate_limited: [429, 'TooManyRequests'],
+  suspected_fraud: [429, 'TooManyRequests'],
+  spend_cap_reached: [429, 'TooManyRequests'],
+  geo_permission_denied: [403, 'InvalidPhoneNumber'],
   unauthorized: [401, 'Unauthorized'],
 };
 

@@ -10,10 +10,18 @@ const PhoneNumber = Type.String({ minLength: 1, maxLength: 64, description: 'Ira
 const Count = (min: number, max: number, pattern: string, description: string) =>
   Type.Union([Type.Integer({ minimum: min, maximum: max }), Type.String({ pattern })], { description });
 
+/**
+ * Two forms: the documented `{phoneNumber, appName, code}` (Bitel's fixed template), and the form
+ * public PHP clients send, `{phoneNumber, message}` (the caller's own text, sent as given). Which
+ * fields a form needs is checked by the route (otp.ts), so either form's missing field is named.
+ */
 export const OtpBody = Type.Object({
   phoneNumber: PhoneNumber,
-  appName: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S', description: 'shown in the message, e.g. "Bitel"' }),
-  code: Type.String({ pattern: '^[0-9A-Za-z]{1,10}$', description: 'the code shown in the message: 1–10 of [0-9A-Za-z], e.g. "1234Ma"' }),
+  appName: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '\\S', description: 'shown in the message, e.g. "Bitel"; with code' })),
+  code: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z]{1,10}$', description: 'the code shown in the message: 1–10 of [0-9A-Za-z], e.g. "1234Ma" (any script\'s digits are read as ASCII); with appName' })),
+  message: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 1600, pattern: '\\S', description: 'instead of appName and code: the whole text, sent as given; its one run of 4–10 digits (any script) is the code' }),
+  ),
 });
 export type OtpBody = Static<typeof OtpBody>;
 
@@ -103,6 +111,6 @@ export const CdrV1 = Type.Object({
 });
 
 export const Ok = <T extends TSchema>(result: T) => Type.Object({ result, error: Type.Null() });
-const Failure = Type.Object({ result: Type.Null(), error: Type.String({ description: 'InvalidRequest, InvalidPhoneNumber, NotFound, …' }) });
+export const Failure = Type.Object({ result: Type.Null(), error: Type.String({ description: 'InvalidRequest, InvalidPhoneNumber, NotFound, …' }) });
 
 export const errors = { 400: Failure, 401: Failure, 402: Failure, 404: Failure, 413: Failure, 415: Failure, 429: Failure, 500: Failure };

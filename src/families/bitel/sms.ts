@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Gateway } from '../../gateway.ts';
-import type { Account } from '../../store/schema.ts';
+import type { Principal } from '../../http/auth.ts';
 import { bindCaseInsensitive, principal } from './binding.ts';
 import { ok } from './envelope.ts';
 import { findMessage, sentText, smsDetailV1, smsObject, smsStatusV2 } from './present.ts';
@@ -17,9 +17,10 @@ const PERSIAN = /[\u0600-\u06ff]/;
 
 export function smsRoutes(app: FastifyInstance, gw: Gateway): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const single = (account: Account, b: S.SingleBody) =>
+  const single = ({ account, key }: Principal, b: S.SingleBody) =>
     gw.verify.sendText({
       account,
+      apiKeyId: key.id,
       family: 'bitel',
       to: b.phoneNumber,
       text: b.message,
@@ -41,7 +42,7 @@ export function smsRoutes(app: FastifyInstance, gw: Gateway): void {
       preValidation: bindCaseInsensitive(S.SingleBody),
     },
     async (req) => {
-      const m = await single(principal(req).account, req.body);
+      const m = await single(principal(req), req.body);
       return ok({ requestId: m.id });
     },
   );
@@ -59,7 +60,7 @@ export function smsRoutes(app: FastifyInstance, gw: Gateway): void {
       preValidation: bindCaseInsensitive(S.SingleBody),
     },
     async (req) => {
-      const m = await single(principal(req).account, req.body);
+      const m = await single(principal(req), req.body);
       return ok(smsObject(m, m.body));
     },
   );

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Gateway } from '../../gateway.ts';
-import type { Account } from '../../store/schema.ts';
+import type { Principal } from '../../http/auth.ts';
 import { bindCaseInsensitive, principal } from './binding.ts';
 import { ok } from './envelope.ts';
 import { callObject, cdrV1, findMessage } from './present.ts';
@@ -19,14 +19,16 @@ const count = (v: number | string | undefined, fallback: number) => (v === undef
 
 export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const call = (account: Account, b: S.VoiceOtpBody, version: 1 | 2) =>
+  const call = ({ account, key }: Principal, b: S.VoiceOtpBody, version: 1 | 2) =>
     gw.verify.send({
       account,
+      apiKeyId: key.id,
       family: 'bitel',
       to: b.phoneNumber,
       channel: 'voice',
       code: b.text,
       locale: 'fa',
+      supersede: true,
       defaultRegion: 'IR',
       voice: {
         repeat: count(b.repeatCount, 2),
@@ -46,9 +48,9 @@ export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
         body: S.VoiceOtpBody,
         response: { 200: S.Ok(S.IdString), ...S.errors },
       },
-      preValidation: bindCaseInsensitive(S.VoiceOtpBody),
+      preValidation: bindCaseInsensitive(S.VoiceOtpBody, ['text']),
     },
-    async (req) => ok((await call(principal(req).account, req.body, 1)).message.id),
+    async (req) => ok((await call(principal(req), req.body, 1)).message.id),
   );
 
   r.post(
@@ -61,9 +63,9 @@ export function voiceRoutes(app: FastifyInstance, gw: Gateway): void {
         body: S.VoiceOtpBody,
         response: { 200: S.Ok(S.CallObject), ...S.errors },
       },
-      preValidation: bindCaseInsensitive(S.VoiceOtpBody),
+      preValidation: bindCaseInsensitive(S.VoiceOtpBody, ['text']),
     },
-    async (req) => ok(callObject((await call(principal(req).account, req.body, 2)).message)),
+    async (req) => ok(callObject((await call(principal(req), req.body, 2)).message)),
   );
 
   r.get(

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { formatMicros } from '../../core/pricing.ts';
+import { canonicalCode } from '../../core/text.ts';
 import { getAccount } from '../../store/accounts.ts';
 import { getMessage, listMessages, messageEvents } from '../../store/messages.ts';
 import { VerifyError } from '../../verify/errors.ts';
@@ -20,6 +21,12 @@ declare module 'fastify' {
 }
 
 const errors = { 400: S.ErrorOut, 401: S.ErrorOut, 404: S.ErrorOut };
+
+/** A code as typed ("۸۹۰۹۳۱", a pasted direction mark) is read in its ASCII form before the schema checks it. */
+async function canonicalCodeField(req: FastifyRequest): Promise<void> {
+  const b = req.body as Record<string, unknown> | null;
+  if (b !== null && typeof b === 'object' && typeof b.code === 'string') b.code = canonicalCode(b.code);
+}
 const security = [{ bearer: [] }];
 
 export function principal(req: FastifyRequest): Principal {
@@ -41,8 +48,9 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         security,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
         body: S.SendBody,
-        response: { 201: S.VerificationOut, ...errors, 402: S.ErrorOut, 422: S.ErrorOut, 429: S.ErrorOut },
+        response: { 201: S.VerificationOut, ...errors, 402: S.ErrorOut, 403: S.ErrorOut, 422: S.ErrorOut, 429: S.ErrorOut },
       },
+      preValidation: canonicalCodeField,
     },
     async (req, reply) => {
       const { account } = principal(req);
@@ -60,6 +68,8 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         appName: b.app_name,
         templateId: b.template_id,
         ttlSeconds: b.ttl_seconds,
+        apiKeyId: principal(req).key.id,
+        ip: b.ip,
         idempotency: typeof key === 'string' ? { key, body: b } : undefined,
       });
       return reply.status(201).send(presentVerification(res.verification, res.message, account.currency));
@@ -74,8 +84,9 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
         summary: 'Check a code (by verification id or by number)',
         security,
         body: S.CheckBody,
-        response: { 200: S.CheckOut, ...errors },
+        response: { 200: S.CheckOut, ...errors, 429: S.ErrorOut },
       },
+      preValidation: canonicalCodeField,
     },
     async (req) => {
       const { account } = principal(req);
@@ -84,6 +95,21 @@ export async function nativeRoutes(app: FastifyInstance, opts: { gw: Gateway; au
       const res = await gw.verify.check(account, { id, to, code });
       return { id: res.verification.id, status: res.verification.status, valid: res.valid, attempts_left: res.attemptsLeft };
     },
+  );
+
+  r.post(
+    '/v1/verifications/:id/feedback',
+    {
+      schema: {
+        tags: ['verify'],
+        summary: 'Report that the code was used (when you check codes yourself): counts toward conversion for SMS-pumping detection',
+        security,
+        params: S.IdParams,
+        body: S.FeedbackBody,
+        response: { 200: S.VerificationOut, ...errors },
+      },
+    },
+    async (req) => presentVerification(await gw.verify.feedback(principal(req).account, req.params.id)),
   );
 
   r.post(

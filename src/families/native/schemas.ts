@@ -7,6 +7,12 @@ export const ErrorOut = Type.Object(
       code: Type.String({ description: 'stable snake_case code' }),
       message: Type.String({ description: 'what went wrong and how to fix it' }),
       field: Type.Optional(Type.String()),
+      // Abuse refusals (src/abuse/refusal.ts) name what refused the send.
+      limit: Type.Optional(Type.String({ description: 'rate_limited: the named limit' })),
+      country: Type.Optional(Type.String({ description: 'geo_permission_denied: the destination country' })),
+      prefix: Type.Optional(Type.String({ description: 'suspected_fraud / high-risk geo: the destination prefix' })),
+      block_id: Type.Optional(Type.String({ description: 'suspected_fraud: the block, liftable by the operator' })),
+      cap: Type.Optional(Type.String({ description: 'spend_cap_reached: the cap (daily | daily_<COUNTRY>)' })),
     }),
   },
 );
@@ -27,6 +33,7 @@ export const SendBody = Type.Object(
     app_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\p{Cc}\\p{Cs}]+$', description: 'shown in the message; printable text' })),
     template_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
+    ip: Type.Optional(Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$', description: "the end user's IP (IPv4 or IPv6), for the per_ip limit (Twilio's DeviceIp)" })),
   },
   { additionalProperties: false },
 );
@@ -34,13 +41,17 @@ export type SendBody = Static<typeof SendBody>;
 
 export const CheckBody = Type.Object(
   {
-    id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    // The same rule as the id in a path (IdParams): a malformed id gets the same answer on every route.
+    id: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$', description: 'the verification id: 32 hex characters' })),
     to: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     code: Type.String({ minLength: 1, maxLength: 10 }),
   },
   { additionalProperties: false },
 );
 export type CheckBody = Static<typeof CheckBody>;
+
+/** Twilio's Verify feedback has the same idea; only "approved" is reported. */
+export const FeedbackBody = Type.Object({ status: Type.Literal('approved', { description: 'the code was used by the end user' }) }, { additionalProperties: false });
 
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$', description: '32 hex characters' }) });
 

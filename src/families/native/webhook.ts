@@ -18,7 +18,7 @@ import { ErrorOut } from './schemas.ts';
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorOut, 401: ErrorOut };
 
-const Format = Type.Union(WEBHOOK_FORMATS.map((f) => Type.Literal(f)), { description: 'body shape: native, or Bitel\'s' });
+const Format = Type.Union(WEBHOOK_FORMATS.map((f) => Type.Literal(f)), { description: 'body shape: native, Bitel\'s, or Vonage\'s verify status callback' });
 
 const PutBody = Type.Object(
   {
@@ -147,7 +147,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { gw: Gateway; a
         summary: 'Send a delivered or given-up delivery again (a new delivery, with its own retries)',
         security,
         params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'a delivery id from GET /v1/webhook/deliveries' }) }),
-        response: { 201: DeliveryOut, ...errors, 409: ErrorOut },
+        response: { 201: DeliveryOut, ...errors, 404: ErrorOut, 409: ErrorOut },
       },
     },
     async (req, reply) => {

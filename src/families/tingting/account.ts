@@ -65,7 +65,7 @@ export async function accountRoutes(app: FastifyInstance, gw: Gateway, auth: Api
     async (req) => {
       const { account } = principalOf(req);
       const balance = (await getAccount(db, account.id))?.balance ?? 0;
-      return dashboard(db, account.id, balance, creditPrices(gw.config.prices));
+      return dashboard(db, account.id, balance, creditPrices(gw.config.prices, { currency: account.currency, base: gw.config.pricing_currency, rates: gw.config.currency_rates }));
     },
   );
 }

@@ -10,7 +10,7 @@
  *   families: the balance is one) divided by the SMS credit price.
  */
 import type { Kysely } from 'kysely';
-import { priceFor, type PriceRule } from '../../core/pricing.ts';
+import { type CurrencyPricing, priceFor, type PriceRule } from '../../core/pricing.ts';
 import type { Database } from '../../store/schema.ts';
 
 const NEPAL = '+977';
@@ -20,8 +20,9 @@ export interface CreditPrices {
   voice: number | undefined;
 }
 
-export function creditPrices(prices: readonly PriceRule[]): CreditPrices {
-  return { sms: priceFor(prices, NEPAL, 'sms', 1), voice: priceFor(prices, NEPAL, 'voice', 1) };
+/** The prices in the account's currency (`pricing`), as its sends are charged (core/pricing.ts). */
+export function creditPrices(prices: readonly PriceRule[], pricing?: CurrencyPricing): CreditPrices {
+  return { sms: priceFor(prices, NEPAL, 'sms', 1, pricing), voice: priceFor(prices, NEPAL, 'voice', 1, pricing) };
 }
 
 export function creditsIn(micros: number, price: number | undefined): number {

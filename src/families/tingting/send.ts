@@ -68,12 +68,16 @@ export async function sendRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
         const res = await gw.verify.send({
           account,
           family: 'tingting',
+          apiKeyId: principalOf(req).key.id,
           to: b.number,
           defaultRegion: 'NP',
           channel: voice ? 'voice' : 'sms',
           locale: voice || DEVANAGARI.test(b.message) ? 'ne' : 'en',
           code: b.otp_options === 'personnel' ? b.otp : undefined,
           codeLength: b.otp_length ?? DEFAULT_OTP_LENGTH,
+          // Each request is a send of the code it names or a fresh one (TingTing has no resend):
+          // a pending code to this number is replaced, so the second of two sends is answered.
+          supersede: true,
           render: (code) => renderOtp(b.message, voice ? spaceDigits(code) : code),
           voice: voice ? { voiceId: b.voice_input } : undefined,
           meta: {
@@ -85,7 +89,7 @@ export async function sendRoutes(app: FastifyInstance, gw: Gateway): Promise<voi
           },
         });
         const balance = (await getAccount(gw.store.db, account.id))?.balance ?? 0;
-        const prices = creditPrices(gw.config.prices);
+        const prices = creditPrices(gw.config.prices, { currency: account.currency, base: gw.config.pricing_currency, rates: gw.config.currency_rates });
         const details: Record<string, unknown> = {
           number: b.number,
           otp_options: b.otp_options,

@@ -7,6 +7,8 @@
  * (otp with "generated", otp_length with "personnel", voice_input with "text"), and null counts
  * as absent for optional fields: typed C# clients serialize unset properties as null.
  */
+import { canonicalCode } from '../../core/text.ts';
+
 export const SMS_SEND_OPTIONS = ['text', 'voice'] as const;
 export const OTP_OPTIONS = ['personnel', 'generated'] as const;
 /** TingTing's text-to-speech voices (the same list its carrier adapter, providers/tingting.ts, sends). */
@@ -94,7 +96,8 @@ export function readSendBody(body: unknown, checkNumber: (n: string, voice: bool
   const personnel = otpOptions === 'personnel';
   const voice = sendOptions === 'voice';
   const otp = field('otp', (v) => {
-    const r = char(v);
+    // A code typed in Devanagari or any script's digits is the ASCII code it means.
+    const r = typeof v === 'string' ? char(canonicalCode(v)) : char(v);
     // The native rule for caller codes; TingTing documents none, and 4–10 matches otp_length.
     return 'value' in r && !/^[0-9A-Za-z]{4,10}$/.test(r.value) ? fail('Ensure the OTP is 4 to 10 letters or digits.') : r;
   }, { required: personnel, applies: personnel });

@@ -13,6 +13,8 @@ import type { CircuitStatus } from '../../dispatch/breaker.ts';
 import type { Provider } from '../../providers/types.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { ErrorOut } from '../../families/native/schemas.ts';
+import { accountAdminRoutes } from './accounts.ts';
+import { abuseAdminRoutes } from './abuse.ts';
 
 const Open = Type.Object({}, { additionalProperties: true });
 
@@ -51,6 +53,10 @@ export async function adminRoutes(app: FastifyInstance, opts: { gw: Gateway }): 
     },
     async () => describeProviders(gw),
   );
+  await accountAdminRoutes(app, gw);
+
+  // Behind the same token (a child plugin inherits this plugin's onRequest guard).
+  await app.register(abuseAdminRoutes, { gw });
 }
 
 /** What GET /admin/providers answers (the console's Carriers page streams the same). */

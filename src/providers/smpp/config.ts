@@ -3,6 +3,7 @@
  * validated once in the constructor (ProviderConfigError names the field and the fix).
  */
 import { ProviderConfigError } from '../types.ts';
+import { ID_FORMATS, type IdFormat } from './ids.ts';
 
 export interface SmppConfig {
   host: string;
@@ -44,15 +45,26 @@ export interface SmppConfig {
   /** registered_delivery; default 1 (receipt on final outcome). */
   registered_delivery?: number;
   /**
-   * How many sent messages are remembered for receipt matching (radix translation, multipart
-   * mapping; ~170 bytes each), and for how long. Default 100000 / 72 h. A receipt for a forgotten
-   * id is still reported, with the id as the carrier wrote it.
+   * How this SMSC writes message ids in submit_sm_resp and in its receipts' text: 'hex',
+   * 'decimal', 'string' (compared as text, ignoring case and leading zeros) or 'auto' (default:
+   * every reading is tried, and a receipt is applied only when exactly one open message to its
+   * destination matches). Kannel's msg-id-type maps as 0 = decimal/decimal, 1 = hex/decimal,
+   * 2 = decimal/hex, 3 = hex/hex, unset = string/string. A receipted_message_id TLV is read like
+   * the submit answer (SMPP v3.4 §5.3.2.12).
+   */
+  submit_id_format?: IdFormat;
+  receipt_id_format?: IdFormat;
+  /**
+   * How many recently answered ids are remembered, so their receipts pass without waiting (a
+   * receipt naming an id not seen yet waits up to response_timeout_ms for its submit answer).
+   * Default 100000.
    */
   receipt_memory?: number;
+  /** Accepted for older configs; no longer used (matching is in the database). */
   receipt_memory_ms?: number;
 }
 
-export type ResolvedSmppConfig = Required<Omit<SmppConfig, 'source_addr' | 'source_ton' | 'source_npi'>> &
+export type ResolvedSmppConfig = Required<Omit<SmppConfig, 'source_addr' | 'source_ton' | 'source_npi' | 'receipt_memory_ms'>> &
   Pick<SmppConfig, 'source_addr' | 'source_ton' | 'source_npi'>;
 
 export function resolveConfig(name: string, raw: SmppConfig): ResolvedSmppConfig {
@@ -108,9 +120,12 @@ export function resolveConfig(name: string, raw: SmppConfig): ResolvedSmppConfig
     dest_npi: int('dest_npi', 1, 0, 18),
     long_messages: oneOf('long_messages', ['udh', 'payload'] as const),
     registered_delivery: int('registered_delivery', 1, 0, 31),
+    submit_id_format: oneOf('submit_id_format', ID_FORMATS),
+    receipt_id_format: oneOf('receipt_id_format', ID_FORMATS),
     receipt_memory: int('receipt_memory', 100_000, 100, 10_000_000),
-    receipt_memory_ms: int('receipt_memory_ms', 72 * 3600_000, 1000, 30 * 24 * 3600_000),
   };
+  if ((cfg.submit_id_format === 'string') !== (cfg.receipt_id_format === 'string') && cfg.submit_id_format !== 'auto' && cfg.receipt_id_format !== 'auto')
+    fail('receipt_id_format', `cannot match '${cfg.receipt_id_format}' receipt ids against '${cfg.submit_id_format}' submit ids; declare both as numbers (hex/decimal) or both 'string'`);
   if (cfg.reconnect_max_ms < cfg.reconnect_min_ms)
     fail('reconnect_max_ms', `must be ≥ reconnect_min_ms (${cfg.reconnect_min_ms}), got ${cfg.reconnect_max_ms}`);
   return cfg;

@@ -1,157 +1,152 @@
 /**
- * Receipt id matching. Carriers disagree on id radix: many return a hex id in submit_sm_resp
- * and put the same number in decimal in the receipt text (or the reverse, or change case and
- * leading zeros). Like Kannel, we compare both interpretations; the dispatcher matches by exact
- * string, so a receipt is re-labelled with the id exactly as submit_sm_resp returned it (for a
- * multipart message: the first part's id, which is what send() resolved with).
+ * Carrier message ids: how they are compared, and the gate that keeps a receipt behind the
+ * record of its submit answer.
  *
- * Bounded: at most `max` messages, each forgotten after `ttlMs`. A receipt for an id not known
- * yet (its submit_sm_resp still on the way, e.g. on the other socket of a transmitter/receiver
- * pair) is held for `holdMs`, then emitted with the id as received.
+ * Nothing is guessed. Like Kannel's `msg-id-type` (smsc_smpp.c: bit 0x01 = the submit_sm_resp
+ * id is hex, bit 0x02 = the deliver_sm id is hex, unset = both compared as strings), each link
+ * declares how its SMSC writes the submit answer's id and the receipt's id. A submit answer is
+ * stored under its key exactly as written (see idKey); a receipt id is turned into the key(s)
+ * it names under the declared formats: one key when both are declared. `auto` lists every
+ * reading, and the store applies such a receipt only when exactly one open message to that
+ * destination matches (store/receipts.ts), so a wrong match is refused rather than made.
  */
-export interface SentMessage {
-  /** The id send() resolved with (the first part's). */
-  primary: string;
-  /** The other parts' ids, for a multipart message. */
-  more?: string[];
-  /** A final receipt was reported; later ones (other parts, repeats) are ignored. */
-  final: boolean;
-  at: number;
-}
+export type IdFormat = 'auto' | 'hex' | 'decimal' | 'string';
+export const ID_FORMATS: readonly IdFormat[] = ['auto', 'hex', 'decimal', 'string'];
 
 const HEX = /^[0-9a-f]+$/i;
 const DEC = /^[0-9]+$/;
 
 /**
- * Keys an id is stored under: its value as hex ("h" + upper-case digits, no leading zeros)
- * and, when it is all digits, as decimal ("d" + digits); an id that is neither is kept exact.
+ * The key an id is stored and compared under: NULs and blanks trimmed, lower case, leading zeros
+ * dropped when it is all hex digits ("0000000A1f" → "a1f"; a UUID keeps its zeros).
  */
-function storeKeys(id: string): string[] {
-  const keys: string[] = [];
-  if (HEX.test(id)) keys.push('h' + (id.replace(/^0+/, '').toUpperCase() || '0'));
-  if (DEC.test(id)) keys.push('d' + (id.replace(/^0+/, '') || '0'));
-  if (keys.length === 0) keys.push('x' + id);
-  return keys;
+export function idKey(id: string): string {
+  const s = id.replace(/\0+$/, '').trim().toLowerCase();
+  return HEX.test(s) ? s.replace(/^0+(?=.)/, '') : s;
 }
 
-/** Keys to try for a receipt id: same radix first (case, leading zeros), then the other radix. */
-function lookupKeys(id: string): string[] {
-  const keys = storeKeys(id);
-  if (id.length > 40) return keys;
-  if (DEC.test(id)) keys.push('h' + BigInt(id).toString(16).toUpperCase());
-  if (HEX.test(id)) keys.push('d' + BigInt('0x' + id).toString(10));
-  return keys;
+function readings(id: string, f: IdFormat): Array<bigint | string> {
+  const s = id.replace(/\0+$/, '').trim();
+  const out: Array<bigint | string> = [];
+  const asHex = () => HEX.test(s) && s.length <= 32 && out.push(BigInt('0x' + s));
+  const asDec = () => DEC.test(s) && s.length <= 38 && out.push(BigInt(s));
+  if (f === 'hex') asHex();
+  else if (f === 'decimal') asDec();
+  else if (f === 'string') out.push(idKey(s));
+  else {
+    // auto: the id as written first (same radix), then the other radix.
+    out.push(idKey(s));
+    asDec();
+    asHex();
+  }
+  return out;
+}
+
+function writings(v: bigint | string, f: IdFormat): string[] {
+  if (typeof v === 'string') return [v];
+  if (f === 'hex') return [v.toString(16)];
+  if (f === 'decimal') return [v.toString(10)];
+  if (f === 'string') return [];
+  return [v.toString(16), v.toString(10)];
+}
+
+/**
+ * The keys of the messages a receipt id can name, best first. `receipt` is how the receipt
+ * writes ids, `submit` how submit_sm_resp wrote them. Declared formats give one key (none when
+ * the id does not parse in its declared radix); `auto` on either side gives every reading.
+ */
+export function receiptKeys(id: string, submit: IdFormat, receipt: IdFormat): string[] {
+  const keys = new Set<string>();
+  for (const v of readings(id, receipt)) for (const w of writings(v, submit)) keys.add(w);
+  return [...keys];
 }
 
 interface Held<P> {
-  id: string;
+  keys: string[];
   payload: P;
   until: number;
-  /** Matched to a message since (and already handed out by add()). */
-  done: boolean;
-  seq: number;
+  done(): void;
 }
 
-/** At most this many receipts wait for their id; beyond it the oldest are released early. */
-const MAX_HELD = 10_000;
+const settle = (v: unknown): Promise<void> => Promise.resolve(v).then(
+  () => undefined,
+  () => undefined,
+);
 
-export class IdIndex<P> {
-  private readonly byKey = new Map<string, SentMessage>();
-  private readonly order: SentMessage[] = [];
-  private head = 0;
-  /** Receipts waiting for their id, in arrival order, and indexed by every key they could match. */
+/**
+ * Orders receipts behind the record of their submit answer, per provider. `answered(key, rec)`
+ * is called synchronously when a submit_sm_resp is read, before the next PDU of that
+ * connection is handled; a receipt naming a key being recorded is emitted once `rec` settled;
+ * one naming no key seen yet is held until its answer arrives (at most `holdMs`, at most
+ * `maxHeld` receipts: beyond that the oldest go out early and the store parks them).
+ * Keys recorded in the last `memory` answers are "known": their receipts pass at once.
+ */
+export class ReceiptGate<P> {
+  private readonly recording = new Map<string, Promise<unknown>>();
+  private readonly known = new Set<string>();
   private held: Array<Held<P>> = [];
-  private heldHead = 0;
-  private readonly heldByKey = new Map<string, Array<Held<P>>>();
-  private heldSeq = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly max: number,
-    private readonly ttlMs: number,
+    /** Hands a receipt on; a promise it returns (the receipt recorded) settles receipt()'s. */
+    private readonly emit: (payload: P) => unknown,
     private readonly holdMs: number,
+    private readonly memory: number,
+    private readonly maxHeld = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  get size(): number {
-    return this.order.length - this.head;
+  /** Receipts waiting for their submit answer. */
+  get waiting(): number {
+    return this.held.length;
   }
 
-  /**
-   * Remember a sent message by all its part ids (first = primary). Returns the held receipts
-   * that turn out to belong to it, in arrival order.
-   */
-  add(partIds: string[]): { message: SentMessage; held: P[] } {
-    this.evict();
-    const message: SentMessage = { primary: partIds[0], final: false, at: this.now() };
-    if (partIds.length > 1) message.more = partIds.slice(1);
-    for (const id of partIds) for (const key of storeKeys(id)) this.byKey.set(key, message);
-    this.order.push(message);
-    const matched: Array<Held<P>> = [];
-    if (this.heldByKey.size > 0)
-      for (const id of partIds)
-        for (const key of storeKeys(id)) {
-          for (const h of this.heldByKey.get(key) ?? []) if (!h.done && this.lookup(h.id) === message) (h.done = true), matched.push(h);
-        }
-    matched.sort((a, b) => a.seq - b.seq);
-    return { message, held: matched.map((h) => h.payload) };
+  /** A submit answer with `key` was read; `rec` settles when it is durably recorded. */
+  answered(key: string, rec: Promise<unknown>): void {
+    const done = rec.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.recording.set(key, done);
+    void done.then(() => {
+      if (this.recording.get(key) === done) this.recording.delete(key);
+      this.known.delete(key);
+      this.known.add(key);
+      if (this.known.size > this.memory) this.known.delete(this.known.values().next().value!);
+    });
+    if (this.held.length === 0) return;
+    const mine = this.held.filter((h) => h.keys.includes(key));
+    if (mine.length === 0) return;
+    this.held = this.held.filter((h) => !mine.includes(h));
+    void done.then(() => mine.forEach((h) => this.fire(h)));
   }
 
-  lookup(id: string): SentMessage | undefined {
-    for (const key of lookupKeys(id)) {
-      const m = this.byKey.get(key);
-      if (m) return m;
-    }
-    return undefined;
+  /** A receipt naming `keys` arrived; settles once it was handed on and that settled. */
+  receipt(keys: string[], payload: P): Promise<void> {
+    const waits = keys.map((k) => this.recording.get(k)).filter((p): p is Promise<unknown> => p !== undefined);
+    if (waits.length > 0) return Promise.all(waits).then(() => settle(this.emit(payload)));
+    if (keys.some((k) => this.known.has(k))) return settle(this.emit(payload));
+    return new Promise<void>((done) => {
+      this.held.push({ keys, payload, until: this.now() + this.holdMs, done });
+      while (this.held.length > this.maxHeld) this.fire(this.held.shift()!);
+      this.timer ??= setInterval(() => this.expire(), Math.max(10, Math.min(250, this.holdMs / 4)));
+      this.timer.unref?.();
+    });
   }
 
-  /** Hold a receipt whose id is unknown; `expired()` hands it back once holdMs passed. */
-  hold(id: string, payload: P): void {
-    const h: Held<P> = { id, payload, until: this.now() + this.holdMs, done: false, seq: this.heldSeq++ };
-    this.held.push(h);
-    for (const key of lookupKeys(id)) {
-      const list = this.heldByKey.get(key);
-      if (list) list.push(h);
-      else this.heldByKey.set(key, [h]);
-    }
+  private fire(h: Held<P>): void {
+    void settle(this.emit(h.payload)).then(h.done);
   }
 
-  /** Held receipts whose wait is over (or that overflow MAX_HELD), removed from the hold. */
-  expired(all = false): P[] {
+  /** Emits held receipts whose wait is over (all of them when `all`). */
+  expire(all = false): void {
     const t = this.now();
-    const out: P[] = [];
-    while (this.heldHead < this.held.length) {
-      const h = this.held[this.heldHead];
-      if (!all && h.until > t && this.held.length - this.heldHead <= MAX_HELD) break;
-      this.heldHead++;
-      if (!h.done) out.push(h.payload);
-      for (const key of lookupKeys(h.id)) {
-        const rest = this.heldByKey.get(key)?.filter((x) => x !== h);
-        if (rest?.length) this.heldByKey.set(key, rest);
-        else this.heldByKey.delete(key);
-      }
-    }
-    if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
-      this.held = this.held.slice(this.heldHead);
-      this.heldHead = 0;
-    }
-    return out;
-  }
-
-  /** Everything still held (for shutdown). */
-  drainHeld(): P[] {
-    return this.expired(true);
-  }
-
-  private evict(): void {
-    const oldest = this.now() - this.ttlMs;
-    while (this.head < this.order.length && (this.size >= this.max || this.order[this.head].at < oldest)) {
-      const m = this.order[this.head++];
-      for (const id of [m.primary, ...(m.more ?? [])])
-        for (const key of storeKeys(id)) if (this.byKey.get(key) === m) this.byKey.delete(key);
-    }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order.splice(0, this.head);
-      this.head = 0;
+    const out: Array<Held<P>> = [];
+    this.held = this.held.filter((h) => (all || h.until <= t ? (out.push(h), false) : true));
+    for (const h of out) this.fire(h);
+    if (this.held.length === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
   }
 }

@@ -1,13 +1,14 @@
 /**
  * The SMPP v3.4 carrier link. `binds` sessions (each a transceiver, or a transmitter +
  * receiver pair) to one SMSC; send() picks the least busy bound session, submits every part
- * of the message through its window and resolves with the first part's message_id. Receipts
- * (deliver_sm) for any part are reported once per message under that id: the first final
- * receipt wins and later ones (other parts, repeats) are ignored.
+ * of the message through its window, reports each part's answer as it is read
+ * (SendHooks.accepted) and resolves with the first part's message_id and every part's key.
+ * Receipts (deliver_sm) are reported per part, keyed as ids.ts declares, with the destination
+ * they name; the store decides the message (delivered only when every part is).
  *
- * Delivery is at-least-once: a submit_sm whose answer is lost (link drop, timeout) rejects
- * with a retryable ProviderError and the dispatcher sends it again, so a carrier may see a
- * message twice; never zero times.
+ * Delivery is at-least-once: a submit_sm whose answer is lost (link drop, timeout, crash)
+ * is sent again, so a carrier may see a message twice; never zero times. A window slot is
+ * freed only once its answer is recorded, which bounds those repeats to the window per bind.
  */
 import type { Logger } from 'pino';
 import {
@@ -16,12 +17,13 @@ import {
   type Provider,
   type ProviderContext,
   type ProviderFactory,
+  type SendHooks,
   type SendResult,
 } from '../types.ts';
 import { resolveConfig, sourceAddress, type ResolvedSmppConfig, type SmppConfig } from './config.ts';
 import { encodeMessage, type EncodedMessage } from './encode.ts';
 import { linkError } from './errors.ts';
-import { IdIndex, type SentMessage } from './ids.ts';
+import { idKey, ReceiptGate, receiptKeys } from './ids.ts';
 import type { Pdu } from './lib.ts';
 import { errorCodeOf, parseReceipt, type ParsedReceipt } from './receipts.ts';
 import { Session } from './session.ts';
@@ -40,10 +42,9 @@ export class SmppProvider implements Provider {
   private sessions: Session[] = [];
   private ctx: ProviderContext | undefined;
   private log!: Logger;
-  private readonly ids: IdIndex<ParsedReceipt>;
+  private readonly gate: ReceiptGate<{ keys: string[]; r: ParsedReceipt }>;
   private readonly bindWaiters = new Set<BindWaiter>();
   private ref = Math.floor(Math.random() * 256);
-  private heldTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -51,7 +52,8 @@ export class SmppProvider implements Provider {
     config: SmppConfig,
   ) {
     this.config = resolveConfig(name, config);
-    this.ids = new IdIndex(this.config.receipt_memory, this.config.receipt_memory_ms, this.config.response_timeout_ms + 1000);
+    // A receipt waits for its submit answer at most as long as that answer may take.
+    this.gate = new ReceiptGate(({ keys, r }) => this.emit(keys, r), this.config.response_timeout_ms + 1000, this.config.receipt_memory);
   }
 
   async start(ctx: ProviderContext): Promise<void> {
@@ -63,13 +65,9 @@ export class SmppProvider implements Provider {
     for (let i = 1; i <= this.config.binds; i++)
       for (const role of roles) this.sessions.push(new Session(i, role, this.config, this.name, this.log, hooks));
     for (const s of this.sessions) s.start();
-    this.heldTimer = setInterval(() => {
-      for (const r of this.ids.expired()) this.emit(r.id, r);
-    }, 250);
-    this.heldTimer.unref();
   }
 
-  async send(msg: OutboundMessage): Promise<SendResult> {
+  async send(msg: OutboundMessage, hooks: SendHooks = {}): Promise<SendResult> {
     if (!this.ctx || this.stopped) throw new ProviderError('not_started', `SMPP provider ${this.name} is not running`, true);
     if (msg.channel !== 'sms') throw new ProviderError('unsupported_channel', `SMPP provider ${this.name} carries SMS only, not ${msg.channel}`, false);
     const destination = msg.to.replace(/^\+/, '');
@@ -94,26 +92,31 @@ export class SmppProvider implements Provider {
       registered_delivery: this.config.registered_delivery,
     };
     const abort = { aborted: false };
+    const total = encoded.parts.length;
+    // Runs in the turn the answer is read: the gate knows the key before the next PDU is handled.
+    const onAnswer = (index: number) => (id: string) => {
+      const key = idKey(id);
+      const rec = hooks.accepted ? hooks.accepted({ index, total, providerMessageId: id, key }) : Promise.resolve();
+      this.gate.answered(key, rec);
+      return rec;
+    };
     const partIds = await Promise.all(
-      encoded.parts.map((part) =>
-        session.submit({ ...base, ...part }, abort).catch((err: unknown) => {
+      encoded.parts.map((part, i) =>
+        session.submit({ ...base, ...part }, abort, onAnswer(i)).catch((err: unknown) => {
           abort.aborted = true;
           throw err;
         }),
       ),
     );
-    const { message, held } = this.ids.add(partIds);
-    for (const r of held) this.emitFor(message, r);
-    return { providerMessageId: message.primary };
+    return { providerMessageId: partIds[0], parts: partIds.map(idKey) };
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.heldTimer);
     for (const w of [...this.bindWaiters]) w.fail(linkError('stopped', `SMPP provider ${this.name} is stopping`));
     await Promise.all(this.sessions.map((s) => s.stop()));
-    for (const r of this.ids.drainHeld()) this.emit(r.id, r);
+    this.gate.expire(true);
   }
 
   status(): Record<string, unknown> {
@@ -135,7 +138,7 @@ export class SmppProvider implements Provider {
         last_error: s.lastError,
         reconnects: s.reconnects,
       })),
-      messages_remembered: this.ids.size,
+      receipts_waiting_for_answer: this.gate.waiting,
     };
   }
 
@@ -173,28 +176,37 @@ export class SmppProvider implements Provider {
     for (const w of [...this.bindWaiters]) w.check();
   }
 
-  private onDeliver(p: Pdu): void {
+  /** Settles when the receipt was handed to the store (the session answers the deliver_sm then). */
+  private onDeliver(p: Pdu): Promise<unknown> | void {
     const r = parseReceipt(p);
     if (!r) {
       this.log.debug({ from: p.source_addr, esm_class: p.esm_class }, 'SMPP deliver_sm that is not a receipt ignored');
       return;
     }
-    const message = this.ids.lookup(r.id);
-    if (message) this.emitFor(message, r);
-    else this.ids.hold(r.id, r);
+    const { submit_id_format: submit, receipt_id_format: receipt } = this.config;
+    // The TLV carries the id as the submit answer wrote it; the text in the receipt's own form.
+    let keys = r.idFrom === 'tlv' ? receiptKeys(r.id, submit, submit) : receiptKeys(r.id, submit, receipt);
+    if (keys.length === 0 && r.textId) keys = receiptKeys(r.textId, submit, receipt);
+    if (keys.length === 0) {
+      this.log.warn({ id: r.id, submit_id_format: submit, receipt_id_format: receipt }, `SMPP receipt id "${r.id}" does not read as declared; check providers.${this.name}.receipt_id_format`);
+      return;
+    }
+    return this.gate.receipt(keys, { keys, r });
   }
 
-  private emitFor(message: SentMessage, r: ParsedReceipt): void {
-    if (message.final) return;
-    if (r.final) message.final = true;
-    this.emit(message.primary, r);
-  }
-
-  private emit(providerMessageId: string, r: ParsedReceipt): void {
+  private emit(keys: string[], r: ParsedReceipt): unknown {
     try {
-      this.ctx?.onReceipt({ provider: this.name, providerMessageId, outcome: r.outcome, errorCode: errorCodeOf(r), at: new Date() });
+      return this.ctx?.onReceipt({
+        provider: this.name,
+        providerMessageId: keys[0],
+        ...(keys.length > 1 ? { candidates: keys } : {}),
+        ...(r.from ? { to: r.from } : {}),
+        outcome: r.outcome,
+        errorCode: errorCodeOf(r),
+        at: new Date(),
+      });
     } catch (err) {
-      this.log.error({ err, providerMessageId }, 'onReceipt failed');
+      this.log.error({ err, keys }, 'onReceipt failed');
     }
   }
 }

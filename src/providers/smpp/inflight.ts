@@ -7,6 +7,8 @@ import { linkError } from './errors.ts';
 import type { Pdu, SmppSessionLike } from './lib.ts';
 
 interface Pending {
+  /** Runs synchronously as the response is read, before the next PDU of the connection. */
+  sync?(resp: Pdu): void;
   resolve(resp: Pdu): void;
   reject(err: ProviderError): void;
   timer: NodeJS.Timeout;
@@ -25,8 +27,12 @@ export class Inflight {
     return this.pending.size;
   }
 
-  /** Send `req` and await its response (whatever its command_status); rejects on timeout or drop. */
-  request(conn: SmppSessionLike, req: Pdu, timeoutMs: number): Promise<Pdu> {
+  /**
+   * Send `req` and await its response (whatever its command_status); rejects on timeout or drop.
+   * `sync` sees the response in the same turn it is read (a promise's continuation would run
+   * only after node-smpp handed over every other PDU of that TCP read).
+   */
+  request(conn: SmppSessionLike, req: Pdu, timeoutMs: number, sync?: (resp: Pdu) => void): Promise<Pdu> {
     return new Promise((resolve, reject) => {
       let sent = false;
       try {
@@ -42,7 +48,7 @@ export class Inflight {
         this.onTimeout(message);
         reject(linkError('timeout', message));
       }, timeoutMs);
-      this.pending.set(seq, { resolve, reject, timer });
+      this.pending.set(seq, { sync, resolve, reject, timer });
     });
   }
 
@@ -52,6 +58,7 @@ export class Inflight {
     if (!p) return false;
     this.pending.delete(resp.sequence_number);
     clearTimeout(p.timer);
+    p.sync?.(resp);
     p.resolve(resp);
     return true;
   }

@@ -21,6 +21,7 @@ export interface Pdu {
   sequence_number: number;
   isResponse(): boolean;
   response(options?: Record<string, unknown>): Pdu;
+  toBuffer(): Buffer;
   [field: string]: unknown;
 }
 

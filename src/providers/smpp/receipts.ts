@@ -33,8 +33,14 @@ export const STATE_OF_STAT: Record<string, number> = Object.fromEntries(
 );
 
 export interface ParsedReceipt {
-  /** The carrier's message id as the receipt carries it. */
+  /** The carrier's message id as the receipt carries it (the TLV's when present, else the text's). */
   id: string;
+  /** Where `id` came from: receipted_message_id is written like the submit answer (SMPP v3.4 §5.3.2.12), the text in the receipt's own form. */
+  idFrom: 'tlv' | 'text';
+  /** The text form's id when the TLV's was taken (a fallback when the TLV's does not parse). */
+  textId?: string;
+  /** source_addr: the handset the message went to (our destination), digits as the SMSC writes them. */
+  from: string;
   /** Stat word, upper case (DELIVRD, UNDELIV, …). */
   stat: string;
   /** The text form's err field, when present. */
@@ -60,6 +66,7 @@ export interface ReceiptPdu {
   message_payload?: unknown;
   receipted_message_id?: unknown;
   message_state?: unknown;
+  source_addr?: unknown;
 }
 
 /** The receipt in a deliver_sm, or null when it is not one (or names no message id). */
@@ -73,7 +80,8 @@ export function parseReceipt(pdu: ReceiptPdu): ParsedReceipt | null {
   const id = tlvId || fields.id;
   const stat = tlvState ?? fields.stat ?? ((Number(pdu.esm_class) & ESM_TYPE_MASK) === ESM_INTERMEDIATE ? 'ENROUTE' : undefined);
   if (!id || !stat) return null;
-  return { id, stat, err: fields.err, ...outcomeOf(stat) };
+  const from = typeof pdu.source_addr === 'string' ? pdu.source_addr.replace(/\0+$/, '').trim() : '';
+  return { id, idFrom: tlvId ? 'tlv' : 'text', ...(tlvId && fields.id ? { textId: fields.id } : {}), from, stat, err: fields.err, ...outcomeOf(stat) };
 }
 
 function receiptText(body: Buffer, dataCoding: number): string {

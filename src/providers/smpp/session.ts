@@ -16,8 +16,11 @@ export type Role = 'transceiver' | 'transmitter' | 'receiver';
 export type SessionState = 'down' | 'connecting' | 'binding' | 'bound' | 'stopped';
 
 export interface SessionHooks {
-  /** A deliver_sm / data_sm arrived (already answered). */
-  onDeliver(p: Pdu, session: Session): void;
+  /**
+   * A deliver_sm / data_sm arrived. It is answered once the returned promise settles (the
+   * receipt recorded), so a crash before that leaves it unanswered and the SMSC sends it again.
+   */
+  onDeliver(p: Pdu, session: Session): Promise<unknown> | void;
   /** State changed (bound, down, …): the provider wakes senders waiting for a bind. */
   onState(session: Session): void;
 }
@@ -93,8 +96,12 @@ export class Session {
   /**
    * Submit one submit_sm through the window; resolves with the SMSC's message_id. `abort`
    * (checked once a slot is granted) stops the remaining parts of a message whose part failed.
+   * `onAnswer` is called synchronously when an accepting submit_sm_resp is read, before any later
+   * PDU of this connection is handled; the window slot is held until the promise it returns
+   * settles (the answer durably recorded), so at most `window` submits per bind are ever
+   * accepted by the SMSC but not yet on record.
    */
-  async submit(fields: Record<string, unknown>, abort?: { aborted: boolean }): Promise<string> {
+  async submit(fields: Record<string, unknown>, abort?: { aborted: boolean }, onAnswer?: (messageId: string) => Promise<unknown>): Promise<string> {
     const timeout = this.cfg.response_timeout_ms;
     const deadline = Date.now() + timeout;
     let resp: Pdu;
@@ -116,8 +123,14 @@ export class Session {
         if (conn) this.kill(conn, 'socket no longer writable');
         continue;
       }
+      const answer: { recorded?: Promise<unknown> } = {};
+      const sync = (r: Pdu) => {
+        if (r.command_status === Status.ROK && onAnswer) answer.recorded = onAnswer(String(r.message_id ?? ''));
+      };
       try {
-        resp = await this.request(conn, pdu('submit_sm', fields));
+        resp = await this.request(conn, pdu('submit_sm', fields), timeout, sync);
+        // A failed record is not a failed submit: the carrier took it; send()'s caller records it again.
+        await answer.recorded?.catch(() => undefined);
       } finally {
         this.window.release();
       }
@@ -191,8 +204,8 @@ export class Session {
     );
   }
 
-  private request(conn: SmppSessionLike, req: Pdu, timeoutMs = this.cfg.response_timeout_ms): Promise<Pdu> {
-    return this.inflight.request(conn, req, timeoutMs);
+  private request(conn: SmppSessionLike, req: Pdu, timeoutMs = this.cfg.response_timeout_ms, sync?: (resp: Pdu) => void): Promise<Pdu> {
+    return this.inflight.request(conn, req, timeoutMs, sync);
   }
 
   private onPdu(conn: SmppSessionLike, p: Pdu): void {
@@ -202,10 +215,17 @@ export class Session {
         conn.send(p.response());
         return;
       case 'deliver_sm':
-      case 'data_sm':
-        conn.send(p.response());
+      case 'data_sm': {
         this.receipts.mark();
-        return this.hooks.onDeliver(p, this);
+        const recorded = this.hooks.onDeliver(p, this);
+        if (!recorded) return void conn.send(p.response());
+        // A link that closed meanwhile refuses the send: the SMSC re-sends it on the next bind.
+        void recorded.then(
+          () => conn.send(p.response()),
+          () => conn.send(p.response()),
+        );
+        return;
+      }
       case 'unbind':
         conn.send(p.response());
         this.closeReason = 'the SMSC unbound';

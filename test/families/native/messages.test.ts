@@ -242,7 +242,9 @@ test('/docs serves swagger-ui and /docs/json an OpenAPI 3 document of every nati
   ];
   for (const [path, method] of expected) assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
   const send = doc.paths['/v1/verifications'].post;
-  const body = send.requestBody.content['application/json'].schema;
+  // The body is a named component schema (test/http/openapi.test.ts), referenced from the route.
+  const ref: string = send.requestBody.content['application/json'].schema.$ref;
+  const body = doc.components.schemas[ref.replace('#/components/schemas/', '')];
   assert.deepEqual(body.required.sort(), ['channel', 'to']);
   assert.ok(body.properties.code_length && body.properties.ttl_seconds && body.properties.template_id);
   assert.ok(send.responses['201'] && send.responses['402'] && send.responses['422'] && send.responses['429']);

@@ -30,7 +30,8 @@ async function list(h: Harness, token: string, query = ''): Promise<Page> {
 }
 
 test('the list pages newest first with count, total_pages, next and previous; times in the account’s +05:45', async (t) => {
-  const h = await build(t, {}, NP_TINGTING);
+  // 23 sends to one 6-digit prefix within a minute.
+  const h = await build(t, { abuse: { limits: { per_prefix_1m: { points: 100 } } } }, NP_TINGTING);
   const me = await h.newAccount({ ...NP_TINGTING, utcOffsetMinutes: NEPAL });
   h.clock.now = Date.UTC(2025, 9, 29, 7, 48, 55, 512); // 13:33:55.512 in Kathmandu
   const first = h.clock.now;
