@@ -135,19 +135,17 @@ export class VerifyService {
       if (req.idempotency) {
         const prior = await V.getIdempotent(trx, req.account.id, req.idempotency.key);
         if (prior) {
-          if (prior.request_hash !== requestHash)
-            return {
-              refusal: new VerifyError(
-                'idempotency_key_reused',
-                422,
-                'this Idempotency-Key was used with a different request body; use a new key for a new request',
-                'Idempotency-Key',
-              ),
-            };
+          if (prior.request_hash !== requestHash) return { refusal: reusedKey() };
           return { replay: prior.response };
         }
       }
       const pending = await V.pendingFor(trx, req.account.id, e164, now);
+      // PostgreSQL, READ COMMITTED: another instance may have committed this key's request between
+      // the lookup above and this one (its verification is the pending one): answer its replay.
+      if (pending && req.idempotency) {
+        const raced = await V.getIdempotent(trx, req.account.id, req.idempotency.key);
+        if (raced) return raced.request_hash === requestHash ? { replay: raced.response } : { refusal: reusedKey() };
+      }
       let verification: Verification;
       let code: string;
       let replaced: Verification | undefined;
@@ -473,4 +471,9 @@ export class VerifyService {
     };
   }
 
+}
+
+/** 422: an Idempotency-Key sent again with another body. */
+function reusedKey(): VerifyError {
+  return new VerifyError('idempotency_key_reused', 422, 'this Idempotency-Key was used with a different request body; use a new key for a new request', 'Idempotency-Key');
 }

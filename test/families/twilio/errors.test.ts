@@ -14,8 +14,8 @@ interface Ctx {
   service: string;
 }
 
-async function setup(t: Parameters<typeof build>[0]): Promise<Ctx> {
-  const h = await build(t);
+async function setup(t: Parameters<typeof build>[0], overrides: Record<string, unknown> = {}): Promise<Ctx> {
+  const h = await build(t, overrides);
   const c = await createTwilioCredentials(h.gw.store.db, h.account.id, h.clock.now);
   const auth = `Basic ${Buffer.from(`${c.accountSid}:${c.authToken}`).toString('base64')}`;
   const res = await h.app.inject({ method: 'POST', url: '/v2/Services', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'FriendlyName=Errors' });
@@ -166,7 +166,8 @@ test('fetch, update and check: unknown, malformed or foreign sids are 20404; bad
 });
 
 test('max send attempts: the sixth send to a pending number is 60203 (429, Retry-After)', async (t) => {
-  const c = await setup(t);
+  // The per-number rate limit (5 per 10 min) would answer first (20429); this is the resend rule.
+  const c = await setup(t, { abuse: { limits: { per_number_10m: { points: 100, duration_seconds: 600, block_seconds: 0 } } } });
   const url = `/v2/Services/${c.service}/Verifications`;
   for (let i = 0; i < 5; i++) {
     const r = await call(c, 'POST', url, form({ To: '+14155550120', Channel: 'sms' }));
