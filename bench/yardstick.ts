@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, pinned, type Running, stop } from './servers.ts';
 
-export async function startYardstick(): Promise<Running & { key: string }> {
+/** The running yardstick, its bearer key and its database file (read it before stop(), which removes it). */
+export async function startYardstick(): Promise<Running & { key: string; dbFile: string }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'otpgate-yard-'));
   const child = pinned(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'yardstick-server.ts')], { PORT: String(port), DB: join(dir, 'y.db') });
@@ -19,5 +20,5 @@ export async function startYardstick(): Promise<Running & { key: string }> {
     child.once('exit', (c) => reject(new Error(`yardstick exited (${c}):\n${buf}`)));
   });
   const stopped = stop(child);
-  return { url: `http://127.0.0.1:${port}`, child, key, stop: () => stopped().then(() => rmSync(dir, { recursive: true, force: true })) };
+  return { url: `http://127.0.0.1:${port}`, child, key, dbFile: join(dir, 'y.db'), stop: () => stopped().then(() => rmSync(dir, { recursive: true, force: true })) };
 }
