@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { newId } from '../core/ids.ts';
 import { defaultUtcOffsetMinutes } from '../core/timezones.ts';
+import { affected, prepared } from './prepared.ts';
 import type { Account, ApiKey, Database } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -54,16 +55,18 @@ export async function updateAccount(
   await db.updateTable('accounts').set(patch).where('id', '=', id).execute();
 }
 
-/** Takes `amount` only if the balance covers it; false means nothing changed. */
+/** The guarded debit, compiled once (src/store/prepared.ts): a send's hot path. */
+export const debitStatement = prepared<{ id: string; amount: number }>('account_debit', (db, p) =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({ balance: eb('balance', '-', p.amount) }))
+    .where('id', '=', p.id)
+    .where('balance', '>=', p.amount));
+
+/** Takes `amount` (micro-units) only if the balance covers it; false means nothing changed. */
 export async function debit(db: Db, accountId: string, amount: number): Promise<boolean> {
   if (amount === 0) return true;
-  const r = await db
-    .updateTable('accounts')
-    .set((eb) => ({ balance: eb('balance', '-', amount) }))
-    .where('id', '=', accountId)
-    .where('balance', '>=', amount)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return affected(await debitStatement.run(db, { id: accountId, amount })) === 1;
 }
 
 export async function credit(db: Db, accountId: string, amount: number, reason: string, now: number): Promise<void> {

@@ -6,7 +6,10 @@
  * account's currency.
  */
 import type { Kysely } from 'kysely';
+import { debit } from './accounts.ts';
+import { affected, prepared } from './prepared.ts';
 import type { Account, Database } from './schema.ts';
+import type { JobContext } from './writer.ts';
 
 type Db = Kysely<Database>;
 
@@ -51,4 +54,48 @@ export async function ledgerOf(db: Db, accountId: string, o: { limit: number; be
   if (o.before !== undefined) q = q.where('id', '<', o.before);
   const rows = await q.execute();
   return rows.map((r) => ({ ...r, id: Number(r.id), amount: Number(r.amount), at: Number(r.at), note: r.note ?? null }));
+}
+
+type MessageCharge = { account_id: string; price: number; amount: number; message_id: string; at: number };
+
+// A message's charge: the ledger row, alone (SQLite) or with the guarded debit in one statement
+// (PostgreSQL: the UPDATE in a WITH, the INSERT reading the row it returned, so no debit means no row).
+const hot = {
+  ledger: prepared<MessageCharge>('ledger_message', (db, p) =>
+    db.insertInto('ledger').values({ account_id: p.account_id, amount: p.amount, reason: 'message', message_id: p.message_id, at: p.at })),
+  debitAndLedger: prepared<MessageCharge>('ledger_debit_message', (db, p) =>
+    db
+      .with('debited', (q) =>
+        q
+          .updateTable('accounts')
+          .set((eb) => ({ balance: eb('balance', '-', p.price) }))
+          .where('id', '=', p.account_id)
+          .where('balance', '>=', p.price)
+          .returning('id'))
+      .insertInto('ledger')
+      .columns(['account_id', 'amount', 'reason', 'message_id', 'at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('debited')
+          .select((s) => [
+            s.ref('debited.id').as('account_id'),
+            s.cast(s.val(p.amount), 'bigint').as('amount'),
+            s.cast(s.val('message'), 'varchar(32)').as('reason'),
+            s.cast(s.val(p.message_id), 'varchar(40)').as('message_id'),
+            s.cast(s.val(p.at), 'bigint').as('at'),
+          ]))),
+};
+
+/**
+ * Charges a queued message: debits `price` (micro-units) from the account if the balance covers
+ * it, and records the charge in the ledger (amount −price, reason 'message', the message's id,
+ * `at` epoch ms), in the caller's transaction. False (nothing changed) when the balance is short.
+ * One statement on PostgreSQL; on SQLite the debit and the row are two (it has no UPDATE in WITH).
+ */
+export async function chargeMessage(ctx: JobContext, c: { accountId: string; price: number; messageId: string; at: number }): Promise<boolean> {
+  const args: MessageCharge = { account_id: c.accountId, price: c.price, amount: -c.price, message_id: c.messageId, at: c.at };
+  if (ctx.dialect === 'postgres') return affected(await hot.debitAndLedger.run(ctx.trx, args)) === 1;
+  if (!(await debit(ctx.trx, c.accountId, c.price))) return false;
+  await hot.ledger.run(ctx.trx, args);
+  return true;
 }

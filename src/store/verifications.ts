@@ -1,24 +1,54 @@
 /** Verification rows and the idempotency records that point at them. */
 import type { Kysely, Transaction } from 'kysely';
 import type { VerificationStatus } from '../core/status.ts';
-import type { Database, NewVerification, Verification } from './schema.ts';
+import type { Database, Verification, VerificationsTable } from './schema.ts';
+import { prepared } from './prepared.ts';
 import type { JobContext } from './writer.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export async function insertVerification(ctx: JobContext, row: NewVerification): Promise<void> {
-  await ctx.trx.insertInto('verifications').values(row).execute();
+/** Every column, checked complete by the compiler: the prepared insert names each one. */
+const COLUMNS = Object.keys({
+  id: 1, account_id: 1, family: 1, to_number: 1, channel: 1, status: 1, code_hash: 1, code_sealed: 1, locale: 1, app_name: 1, template: 1,
+  attempts: 1, max_attempts: 1, send_count: 1, max_sends: 1, last_sent_at: 1, expires_at: 1, created_at: 1, updated_at: 1, meta: 1,
+} satisfies Record<keyof VerificationsTable, 1>) as Array<keyof VerificationsTable>;
+
+// The accept and check paths' statements, compiled once (src/store/prepared.ts).
+const hot = {
+  insert: prepared<Verification>('verification_insert', (db, p) =>
+    db.insertInto('verifications').values(Object.fromEntries(COLUMNS.map((c) => [c, p[c]])) as Verification)),
+  get: prepared<{ id: string; account_id: string }, Verification>('verification_get', (db, p) =>
+    db.selectFrom('verifications').selectAll().where('id', '=', p.id).where('account_id', '=', p.account_id)),
+  pending: prepared<{ account_id: string; to: string; now: number }, Verification>('verification_pending', (db, p) =>
+    db
+      .selectFrom('verifications')
+      .selectAll()
+      .where('account_id', '=', p.account_id)
+      .where('to_number', '=', p.to)
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', p.now)
+      .orderBy('id', 'desc')
+      .limit(1)),
+  countAttempt: prepared<{ id: string; now: number }, Pick<Verification, 'attempts' | 'max_attempts' | 'code_hash'>>('verification_count_attempt', (db, p) =>
+    db
+      .updateTable('verifications')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: p.now }))
+      .where('id', '=', p.id)
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', p.now)
+      .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
+      .returning(['attempts', 'max_attempts', 'code_hash'])),
+};
+
+/** Inserts a new verification (every column given; one prepared statement). */
+export async function insertVerification(ctx: JobContext, row: Verification): Promise<void> {
+  await hot.insert.run(ctx.trx, row);
 }
 
 export async function getVerification(db: Db, accountId: string, id: string): Promise<Verification | undefined> {
   // Ids are generated (no NUL), and PostgreSQL text cannot even be compared with a NUL: not found.
   if (id.includes('\u0000')) return undefined;
-  return db
-    .selectFrom('verifications')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  return (await hot.get.run(db, { id, account_id: accountId })).rows[0];
 }
 
 /** The newest verification for a number (any status): what a check by number means. */
@@ -46,33 +76,17 @@ export function latestFor(db: Db, accountId: string, to: string): Promise<Verifi
     .executeTakeFirst();
 }
 
-export function pendingFor(db: Db, accountId: string, to: string, now: number): Promise<Verification | undefined> {
-  return db
-    .selectFrom('verifications')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('to_number', '=', to)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', now)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** The newest pending, unexpired verification for a number (at `now`, epoch ms), if any. */
+export async function pendingFor(db: Db, accountId: string, to: string, now: number): Promise<Verification | undefined> {
+  return (await hot.pending.run(db, { account_id: accountId, to, now })).rows[0];
 }
 
 /**
  * Counts one guess atomically: only a pending, unexpired row under its cap is incremented, so
  * 20 concurrent wrong guesses against max 5 count exactly 5, on SQLite or PostgreSQL.
  */
-export function countAttempt(db: Db, id: string, now: number) {
-  return db
-    .updateTable('verifications')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: now }))
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', now)
-    .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
-    .returning(['attempts', 'max_attempts', 'code_hash'])
-    .executeTakeFirst();
+export async function countAttempt(db: Db, id: string, now: number): Promise<Pick<Verification, 'attempts' | 'max_attempts' | 'code_hash'> | undefined> {
+  return (await hot.countAttempt.run(db, { id, now })).rows[0];
 }
 
 export async function setVerificationStatus(

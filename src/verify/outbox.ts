@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { newId } from '../core/ids.ts';
+import { chargeMessage } from '../store/ledger.ts';
 import { insertMessage } from '../store/messages.ts';
 import type { Message } from '../store/schema.ts';
 import type { JobContext } from '../store/writer.ts';
@@ -57,14 +58,20 @@ export function testDelivered(now: number): Partial<Message> {
   return { status: 'delivered', provider: 'test_number', price: 0, sent_at: now, final_at: now };
 }
 
-/** The row and its charge in the ledger (the balance was debited by the caller in the same transaction). */
-export async function queueCharged(ctx: JobContext, message: Message): Promise<void> {
+/**
+ * A message's charge: its price debited and a ledger row, in the caller's transaction; nothing
+ * for a test number's message (never charged). False (nothing changed) when the balance is short.
+ */
+export function charge(ctx: JobContext, message: Message): Promise<boolean> {
+  if (message.provider === 'test_number') return Promise.resolve(true);
+  return chargeMessage(ctx, { accountId: message.account_id, price: message.price, messageId: message.id, at: message.created_at });
+}
+
+/** The charge and the row (with its first event): false, and nothing written, when the balance is short. */
+export async function chargeAndQueue(ctx: JobContext, message: Message): Promise<boolean> {
+  if (!(await charge(ctx, message))) return false;
   await insertMessage(ctx, message);
-  if (message.provider === 'test_number') return;
-  await ctx.trx
-    .insertInto('ledger')
-    .values({ account_id: message.account_id, amount: -message.price, reason: 'message', message_id: message.id, at: message.created_at })
-    .execute();
+  return true;
 }
 
 export function insufficient(price: number): VerifyError {

@@ -12,17 +12,20 @@ import { priceFor } from '../core/pricing.ts';
 import type { VerificationStatus } from '../core/status.ts';
 import { isLocale, type Locale, renderSms, templateProblem, voiceScript } from '../core/templates.ts';
 import type { Config } from '../config.ts';
-import { debit, getAccount } from '../store/accounts.ts';
+import { getAccount } from '../store/accounts.ts';
 import { claimVoiceFallback, dropVoiceFallback } from '../store/autovoice.ts';
 import type { DialectName } from '../store/dialect.ts';
 import type { Account, Database, Message, Verification } from '../store/schema.ts';
 import * as V from '../store/verifications.ts';
 import type { GroupWriter } from '../store/writer.ts';
 import type { Kysely } from 'kysely';
-import type { Abuse, Ticket } from '../abuse/index.ts';
+import type { Abuse } from '../abuse/index.ts';
+import { insertMessage } from '../store/messages.ts';
 import { maskCode } from './codemask.ts';
 import { reportApproved } from './feedback.ts';
-import { cancelQueued, hashRequest, insufficient, queueCharged, queuedMessage, testDelivered } from './outbox.ts';
+import { cancelQueued, charge, chargeAndQueue, hashRequest, insufficient, queuedMessage, testDelivered } from './outbox.ts';
+import { screen } from './screen.ts';
+import { SingleFlight } from './singleflight.ts';
 import { notFound, notPending, VerifyError } from './errors.ts';
 
 export type Channel = 'sms' | 'voice';
@@ -95,22 +98,17 @@ type Stored = { verification: Verification; message: Message };
 
 export class VerifyService {
   /** Sends in flight per account + Idempotency-Key: a duplicate waits for the first, then replays it. */
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly flights = new SingleFlight();
 
   constructor(private readonly d: VerifyDeps) {}
 
-  async send(req: SendRequest): Promise<SendResult> {
+  /**
+   * Sends a code (or resends the pending one). Throws VerifyError (or an abuse refusal) for
+   * what the caller can fix; answers only after the transaction that holds its rows committed.
+   */
+  send(req: SendRequest): Promise<SendResult> {
     if (!req.idempotency) return this.sendOnce(req);
-    // Concurrent duplicates must not each pass the abuse decision (and spend its limits) for one send.
-    const k = `${req.account.id}\u0000${req.idempotency.key}`;
-    while (this.inflight.has(k)) await this.inflight.get(k)!.catch(() => undefined);
-    const p = this.sendOnce(req);
-    this.inflight.set(k, p);
-    try {
-      return await p;
-    } finally {
-      if (this.inflight.get(k) === p) this.inflight.delete(k);
-    }
+    return this.flights.run(req.account.id, req.idempotency.key, () => this.sendOnce(req));
   }
 
   private async sendOnce(req: SendRequest): Promise<SendResult> {
@@ -124,9 +122,13 @@ export class VerifyService {
     const given = req.code === undefined ? undefined : canonicalCode(req.code);
     const generated = given ?? generateCode(req.codeLength ?? config.verify.code_length);
     const requestHash = req.idempotency ? hashRequest(req.idempotency.body) : '';
+    // Rendered once: the abuse decision prices it, and a new verification with this code sends it.
+    const first = this.rendered(req, locale, template, generated, Math.round(ttlMs / 60000));
     // Abuse decision, before anything is written or charged (priced on this code's rendering).
     const replay = req.idempotency && (await V.getIdempotent(this.d.db, req.account.id, req.idempotency.key));
-    const ticket = replay ? undefined : await this.screen(req.account, e164, req.channel, req, () => this.render(req, locale, template, generated, Math.round(ttlMs / 60000)));
+    const ticket = replay
+      ? undefined
+      : await screen(this.d.abuse, { account: req.account, to: e164, channel: req.channel, apiKeyId: req.apiKeyId, ip: req.ip, price: this.price(req.account.currency, e164, req.channel, first.info.segments) });
     const test = ticket?.testCode !== undefined;
     const fresh = ticket?.testCode ?? generated;
 
@@ -163,16 +165,15 @@ export class VerifyService {
         code = fresh;
         verification = this.newVerification(req, e164, locale, template, code, now, ttlMs);
       }
-      const text = this.render(req, locale, template, code, Math.round((verification.expires_at - now) / 60000));
-      const info = req.channel === 'sms' ? analyzeText(text) : { encoding: 'ucs2' as const, segments: 1 };
+      // A new verification with the code rendered above sends that text; a resend (its own code
+      // and expiry) or a test number's fixed code is rendered for what it is.
+      const { text, info } =
+        verification.send_count === 1 && code === generated
+          ? first
+          : this.rendered(req, locale, template, code, Math.round((verification.expires_at - now) / 60000));
       const listed = this.price(req.account.currency, e164, req.channel, info.segments);
       if (listed === undefined) return { refusal: this.noPrice(req.account.currency, e164, req.channel) };
       const price = test ? 0 : listed;
-      if (!(await debit(trx, req.account.id, price))) return { refusal: insufficient(price) };
-      if (replaced && (await V.setVerificationStatus(ctx, replaced, 'pending', 'canceled', now))) await cancelQueued(ctx, replaced.id, now);
-      if (verification.send_count === 1) await V.insertVerification(ctx, verification);
-      else if (!(await V.recordResend(trx, pending!, now, config.verify.resend_cooldown_seconds * 1000)))
-        throw this.resendRefusal(pending!, now) ?? new VerifyError('resend_conflict', 409, 'a concurrent resend won; retry', 'to');
       const message = queuedMessage(
         this.d.config.dispatch.deadline_seconds,
         { accountId: req.account.id, family: req.family, from: req.from, channel: req.channel, verificationId: verification.id, to: e164, locale: verification.locale, meta: req.voice ? { voice: req.voice } : undefined },
@@ -182,7 +183,13 @@ export class VerifyService {
         now,
       );
       if (test) Object.assign(message, testDelivered(now));
-      await queueCharged(ctx, message);
+      // The charge first: a refusal (402) must leave everything as it was.
+      if (!(await charge(ctx, message))) return { refusal: insufficient(price) };
+      if (replaced && (await V.setVerificationStatus(ctx, replaced, 'pending', 'canceled', now))) await cancelQueued(ctx, replaced.id, now);
+      if (verification.send_count === 1) await V.insertVerification(ctx, verification);
+      else if (!(await V.recordResend(trx, pending!, now, config.verify.resend_cooldown_seconds * 1000)))
+        throw this.resendRefusal(pending!, now) ?? new VerifyError('resend_conflict', 409, 'a concurrent resend won; retry', 'to');
+      await insertMessage(ctx, message);
       const stored: Stored = { verification, message };
       if (req.idempotency)
         await V.putIdempotent(trx, {
@@ -220,19 +227,21 @@ export class VerifyService {
     const price = this.price(currency, v.to_number, 'voice', 1);
     return this.d.writer.run(async (ctx) => {
       if (!(await claimVoiceFallback(ctx.trx, v.id, now))) return undefined;
-      if (price === undefined || !(await debit(ctx.trx, v.account_id, price))) {
+      const message =
+        price === undefined
+          ? undefined
+          : queuedMessage(
+              this.d.config.dispatch.deadline_seconds,
+              { accountId: v.account_id, family: v.family, channel: 'voice', verificationId: v.id, to: v.to_number, locale: v.locale },
+              maskCode(text, code),
+              { encoding: 'ucs2', segments: 1 },
+              price,
+              now,
+            );
+      if (price === undefined || !message || !(await chargeAndQueue(ctx, message))) {
         await dropVoiceFallback(ctx.trx, v, now);
         return price === undefined ? this.noPrice(currency, v.to_number, 'voice') : insufficient(price);
       }
-      const message = queuedMessage(
-        this.d.config.dispatch.deadline_seconds,
-        { accountId: v.account_id, family: v.family, channel: 'voice', verificationId: v.id, to: v.to_number, locale: v.locale },
-        maskCode(text, code),
-        { encoding: 'ucs2', segments: 1 },
-        price,
-        now,
-      );
-      await queueCharged(ctx, message);
       return message;
     });
   }
@@ -256,7 +265,7 @@ export class VerifyService {
     const info = channel === 'sms' ? analyzeText(req.text) : { encoding: 'ucs2' as const, segments: 1 };
     const listed = this.price(req.account.currency, e164, channel, info.segments);
     if (listed === undefined) throw this.noPrice(req.account.currency, e164, channel);
-    const ticket = await this.screen(req.account, e164, channel, req, () => req.text);
+    const ticket = await screen(this.d.abuse, { account: req.account, to: e164, channel, apiKeyId: req.apiKeyId, price: listed });
     const test = ticket?.testCode !== undefined;
     const price = test ? 0 : listed;
     const message = queuedMessage(
@@ -269,11 +278,7 @@ export class VerifyService {
     );
     if (test) Object.assign(message, testDelivered(now));
     const ok = await this.d.writer
-      .run(async (ctx) => {
-        if (!(await debit(ctx.trx, req.account.id, price))) return false;
-        await queueCharged(ctx, message);
-        return true;
-      })
+      .run((ctx) => chargeAndQueue(ctx, message))
       .catch(async (e: unknown) => {
         await ticket?.undo();
         throw e;
@@ -335,16 +340,6 @@ export class VerifyService {
     if ('refusal' in result) throw result.refusal;
     await this.d.abuse?.afterCheck(account, found.to_number, result.valid);
     return result;
-  }
-
-  /**
-   * The abuse decision for one send: throws its refusal, or answers a ticket (undo() when the
-   * send is refused later; testCode for a test number). `text` renders the message for the price.
-   */
-  private screen(account: Account, to: string, channel: Channel, req: { apiKeyId?: string; ip?: string }, text: () => string): Promise<Ticket | undefined> {
-    if (!this.d.abuse) return Promise.resolve(undefined);
-    const segments = channel === 'sms' ? analyzeText(text()).segments : 1;
-    return this.d.abuse.decide({ account, to, channel, keyId: req.apiKeyId, ip: req.ip, price: this.price(account.currency, to, channel, segments) });
   }
 
   /** Closes a pending verification: canceled, or approved without a code (Twilio's Status=approved). */
@@ -420,6 +415,12 @@ export class VerifyService {
     if (req.render) return req.render(code);
     if (req.channel === 'voice') return voiceScript({ locale, code, appName: req.appName, repeat: req.voice?.repeat });
     return renderSms({ locale, code, appName: req.appName, minutes, template });
+  }
+
+  /** The message for `code` and its encoding and segments (a call is one unit, UCS-2). */
+  private rendered(req: SendRequest, locale: Locale, template: string | undefined, code: string, minutes: number): { text: string; info: { encoding: string; segments: number } } {
+    const text = this.render(req, locale, template, code, minutes);
+    return { text, info: req.channel === 'sms' ? analyzeText(text) : { encoding: 'ucs2', segments: 1 } };
   }
 
   /** Micro-units of `currency` (the account's), per core/pricing.ts: its own price table, else a rate. */

@@ -1,0 +1,103 @@
+/**
+ * Hot-path statements compiled once from their Kysely twins (issue 13). Building a query and
+ * compiling it to SQL cost about a quarter of the accept path's CPU; the hot statements never
+ * change shape, only their values. So each is written once, as a Kysely query with named slots
+ * for its values, compiled once per dialect, and executed with fresh parameters through the
+ * same Kysely instance or transaction (so it joins the group commit's transaction, and both
+ * dialects stay one source). better-sqlite3 keeps the prepared form (src/store/sqlite.ts caches
+ * statements by SQL text); on PostgreSQL each one runs as a named prepared statement on every
+ * pool connection (src/store/postgres.ts asks namedStatement() for its name).
+ */
+import {
+  type Compilable,
+  type CompiledQuery,
+  createQueryId,
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+import type { DialectName } from './dialect.ts';
+import type { Database } from './schema.ts';
+
+/** Where a hot statement runs: the database or a writer transaction. */
+type Runner = Pick<Kysely<Database>, 'executeQuery' | 'getExecutor'>;
+
+const SLOT = '\u0000slot:';
+
+/** Compiler-only Kysely instances (no connection), one per dialect, made on first use. */
+const compilers: Partial<Record<DialectName, Kysely<Database>>> = {};
+function compiler(dialect: DialectName): Kysely<Database> {
+  return (compilers[dialect] ??= new Kysely<Database>({
+    dialect:
+      dialect === 'sqlite'
+        ? { createAdapter: () => new SqliteAdapter(), createDriver: () => new DummyDriver(), createIntrospector: (db) => new SqliteIntrospector(db), createQueryCompiler: () => new SqliteQueryCompiler() }
+        : { createAdapter: () => new PostgresAdapter(), createDriver: () => new DummyDriver(), createIntrospector: (db) => new PostgresIntrospector(db), createQueryCompiler: () => new PostgresQueryCompiler() },
+  }));
+}
+
+/** SQL text of every hot statement on PostgreSQL → its prepared-statement name. */
+const names = new Map<string, string>();
+
+/**
+ * The prepared-statement name for `sql` if it is a hot statement's PostgreSQL text, else
+ * undefined (run it unnamed). Read by src/store/postgres.ts on every query.
+ */
+export function namedStatement(sql: string): string | undefined {
+  return names.get(sql);
+}
+
+/** One hot statement: `run` executes it on `db` (a Kysely instance or transaction) with `args`. */
+export interface Prepared<A, R> {
+  run(db: Runner, args: A): Promise<{ rows: R[]; numAffectedRows?: bigint }>;
+  /** The compiled SQL per dialect (tests and the statement count read it). */
+  sql(dialect: DialectName): string;
+}
+
+/**
+ * Declares a hot statement. `build` writes it with Kysely, taking every varying value from `p`
+ * (its fields stand for the named arguments: pass them where a value goes, never into an
+ * expression that inspects the value). Literal values in `build` stay fixed. Compiled lazily,
+ * once per dialect. `name` must be unique; on PostgreSQL it is the prepared statement's name.
+ */
+export function prepared<A extends Record<string, unknown>, R = unknown>(name: string, build: (db: Kysely<Database>, p: A) => Compilable<R>): Prepared<A, R> {
+  const plans: Partial<Record<DialectName, { compiled: CompiledQuery<R>; slots: Array<{ arg: string } | { value: unknown }> }>> = {};
+  const plan = (dialect: DialectName) => {
+    let got = plans[dialect];
+    if (!got) {
+      const p = new Proxy({}, { get: (_t, key) => `${SLOT}${String(key)}` }) as A;
+      const compiled = build(compiler(dialect), p).compile();
+      const slots = compiled.parameters.map((v) => (typeof v === 'string' && v.startsWith(SLOT) ? { arg: v.slice(SLOT.length) } : { value: v }));
+      if (dialect === 'postgres') names.set(compiled.sql, `otpgate_${name}`);
+      plans[dialect] = got = { compiled, slots };
+    }
+    return got;
+  };
+  return {
+    run(db, args) {
+      const { compiled, slots } = plan(dialectOf(db));
+      const parameters = new Array<unknown>(slots.length);
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[i];
+        // An absent optional field is SQL NULL, as Kysely would have left the column out.
+        parameters[i] = 'arg' in s ? (args[s.arg] ?? null) : s.value;
+      }
+      return db.executeQuery<R>({ sql: compiled.sql, query: compiled.query, parameters, queryId: createQueryId() });
+    },
+    sql: (dialect) => plan(dialect).compiled.sql,
+  };
+}
+
+/** The dialect a Kysely instance or transaction speaks, from its adapter (no dialect to thread through callers). */
+function dialectOf(db: Runner): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Rows an UPDATE, INSERT or DELETE changed, as a number. */
+export function affected(r: { numAffectedRows?: bigint }): number {
+  return Number(r.numAffectedRows ?? 0);
+}
