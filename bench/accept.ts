@@ -180,7 +180,8 @@ if (process.env.BENCH_PG !== '0') {
   const pgRun = async (n: number) => {
     const database = await benchDatabase();
     try {
-      const cluster = await startCluster(n, { prices, verify: { max_attempts: 100 } }, 'warn', database.url);
+      // Abuse as the SQLite rows above (limits out of reach): default limits would refuse most of the load.
+      const cluster = await startCluster(n, { prices, verify: { max_attempts: 100 }, abuse: abuseOn }, 'warn', database.url);
       try {
         return summary(await best(() => loadAll(cluster.nodes.map((x) => x.url), { authorization: `Bearer ${cluster.key}` })));
       } finally {
