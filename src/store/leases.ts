@@ -67,8 +67,9 @@ export interface SlotPoolOptions {
  * Keeps this instance's share of `total` slots. Each instance also leases a member row
  * (`member:${prefix}${holder}`), so the live instances are counted: an instance takes free slots
  * up to its share, ceil(total / live instances), at once; a dead peer's member row and slots
- * lapse together, so the survivors' shares grow and they take its slots over. An instance never
- * gives back a slot it uses (a bind dropped mid-window would resend its window). A slot is
+ * lapse together, so the survivors' shares grow and they take its slots over. An instance over
+ * its share (it started first and took them all) closes the excess bind and lets that lease
+ * lapse, so peers joining later get a bind each rather than idling. A slot is
  * dropped locally when its lease could have lapsed (no successful renewal within the lease),
  * even if the database is unreachable, so the deployment never holds more than `total` at once.
  */
@@ -144,6 +145,13 @@ export class SlotPool {
         .where('expires_at', '>', now)
         .executeTakeFirstOrThrow();
       const share = Math.ceil(this.o.total / Math.max(1, Number(live.n)));
+      // Over our share: we took every slot while alone (first started) and peers joined since.
+      // Hand the excess over, or one instance keeps two binds while another idles and a kill of
+      // it loses both. The bind closes now (unbind; the answers in flight come first); the lease
+      // is not released but left to lapse, so a peer binds only after our session is gone and the
+      // deployment never holds more than `total` at once. The highest slots go: the same ones on
+      // every tick, so a share never flaps.
+      for (const i of this.slots.reverse()) if (this.held.size > share) this.lose(i);
       for (let i = 1; i <= this.o.total && this.held.size < share && !this.stopped; i++) {
         if (this.held.has(i)) continue;
         if (await acquireLease(db, this.name(i), holder, ttlMs, now)) {

@@ -135,6 +135,12 @@ export class WebhookWorker {
     const body = renderBody(this.d.formats, row.format, row.id, row.payload);
     const t = Math.floor(this.d.now() / 1000);
     const timeoutMs = this.d.options.timeout_ms;
+    // Our own timer, not AbortSignal.timeout() inside AbortSignal.any(): on Node 20 the composite
+    // holds its timeout source weakly, so a GC before the deadline collects it and the request
+    // then waits for undici's own 300 s headers timeout (nodejs/node#57736; seen under load).
+    // The timer's closure keeps this controller alive until it fires or is cleared.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     try {
       const res = await fetch(row.url, {
         method: 'POST',
@@ -148,7 +154,7 @@ export class WebhookWorker {
         body,
         // A redirect is not an acceptance: following it would POST signed data to another place.
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.shutdown.signal]),
+        signal: AbortSignal.any([deadline.signal, this.shutdown.signal]),
       });
       // The answer's body is not ours to read; drop it so the connection is freed.
       await res.body?.cancel().catch(() => {});
@@ -158,6 +164,8 @@ export class WebhookWorker {
       if (e.name === 'TimeoutError') return { ok: false, error: `no answer within ${timeoutMs} ms` };
       if (e.name === 'AbortError') return { ok: false, error: 'interrupted by shutdown' };
       return { ok: false, error: `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}` };
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

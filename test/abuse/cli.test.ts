@@ -4,19 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { openDatabase } from '../../src/store/dialect.ts';
 import { insertBlock } from '../../src/store/abuse.ts';
-import { BIN, childEnv, tempDir } from '../e2e/server-process.ts';
-
-function otpgate(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir), timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { tempDir } from '../e2e/server-process.ts';
+import { otpgate } from '../helpers/cli.ts';
+import { databaseForDir } from '../helpers/db.ts';
 
 test('CLI: test-numbers add|list|remove and blocks list|lift, with one-line refusals', async (t) => {
   const dir = tempDir(t, 'i11-cli-');
@@ -40,7 +32,7 @@ test('CLI: test-numbers add|list|remove and blocks list|lift, with one-line refu
   assert.match(again.stderr, /is not a test number/);
 
   assert.match((await otpgate(dir, ['blocks', 'list'])).stdout, /no active blocks/);
-  const store = await openDatabase(`sqlite:${join(dir, 'otpgate.db')}`);
+  const store = await openDatabase((await databaseForDir(dir)).url);
   const now = Date.now();
   const blockId = 'b'.repeat(32);
   await insertBlock(store.db, { id: blockId, account_id: id, prefix: '9779851', reason: 'low_conversion', figures: JSON.stringify({ sent: 30, approved: 0, conversion: 0 }), created_at: now, expires_at: now + 43_200_000, lifted_at: null, lifted_by: null });

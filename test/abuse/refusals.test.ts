@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.ts';
 import { countryOf, destinationPrefix, geoDecision, HIGH_RISK_PREFIXES } from '../../src/core/geo.ts';
 import { createGateway } from '../../src/gateway.ts';
 import { buildApp } from '../../src/http/app.ts';
+import { testDatabase } from '../helpers/db.ts';
 import type { Harness } from '../helpers/gateway.ts';
 import { abuseBuild, balance, counts, HIGH, send } from './helpers.ts';
 
@@ -132,13 +133,15 @@ test('geo: the high-risk list stays off under "*" until the account allows the p
 
 test('geo: the dev account of the embedded default sends to NP and IR (the vendor families) but not the high-risk list', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'i11-dev-'));
-  const config = loadConfig({ database_url: 'sqlite::memory:', data_dir: dir, secret: 'test-secret-test-secret-test-secret-0123', log_level: 'silent', dispatch: { enabled: false } }, { NODE_ENV: 'development' });
+  const database = await testDatabase();
+  const config = loadConfig({ database_url: database.url, data_dir: dir, secret: 'test-secret-test-secret-test-secret-0123', log_level: 'silent', dispatch: { enabled: false } }, { NODE_ENV: 'development' });
   assert.deepEqual(config.abuse.geo.countries, [], 'the embedded default opens no country to every account');
   const gw = await createGateway(config, { log: pino({ level: 'silent' }) });
   const app = await buildApp(gw, { logger: false });
   t.after(async () => {
     await app.close();
     await gw.close();
+    await database.drop();
   });
   const auth = { authorization: `Bearer ${gw.bootstrap!.token}` };
   const tt = await app.inject({ method: 'POST', url: '/api/v1/auths/send/otp/', headers: auth, payload: { number: '9851000001', message: 'Code {otp}', sms_send_options: 'text', otp_options: 'generated' } });

@@ -5,46 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pdu, smpp, type Pdu } from '../../src/providers/smpp/lib.ts';
-import { databaseEnv } from '../helpers/db.ts';
+import { closedPort, otpgate, STACK, type Run } from '../helpers/cli.ts';
 import { BIN, childEnv, startServer, stop, tempDir, until } from '../e2e/server-process.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function otpgate(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const dbEnv = await databaseEnv(dir);
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, { ...dbEnv, ...env }), timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
 function ok(r: Run, what: string): string {
   assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stderr}${r.stdout}`);
   assert.doesNotMatch(r.stderr, STACK);
   return r.stdout;
-}
-
-/** A TCP port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 test('migrate, accounts create|list, keys create|list|revoke against a temp data dir', async (t) => {

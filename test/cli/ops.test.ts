@@ -6,36 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSmsc } from '../../tools/smsc/server.ts';
-import { BIN, childEnv, startServer, stop, tempDir } from '../e2e/server-process.ts';
+import { startServer, stop, tempDir } from '../e2e/server-process.ts';
+import { closedPort, otpgate } from '../helpers/cli.ts';
+import { testDialect } from '../helpers/db.ts';
 import { build } from '../helpers/gateway.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function otpgate(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, env), timeout: 90_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const SID = `AC${'a1'.repeat(16)}`;
 const TOKEN = 'twilio-auth-token-0123456789';
@@ -78,7 +56,7 @@ test('otpgate doctor: a healthy setup passes every check, exit 0', async (t) => 
   assert.equal((await otpgate(dir, ['migrate'], { OTPGATE_CONFIG: config })).code, 0);
   const r = await otpgate(dir, ['doctor'], { OTPGATE_CONFIG: config });
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  for (const line of [/✓ config: valid/, /✓ database: sqlite/, /✓ migrations: all \d+ applied/, /✓ redis: .* answers PONG/, /✓ carrier carrier: smpp: 1 bind to 127\.0\.0\.1:\d+ bound, then unbound/, /✓ carrier twilio: twilio: credentials accepted/, /! public_url: .* over plain http/, /all good \(1 warning\)/])
+  for (const line of [/✓ config: valid/, new RegExp(`✓ database: ${testDialect} at `), /✓ migrations: all \d+ applied/, /✓ redis: .* answers PONG/, /✓ carrier carrier: smpp: 1 bind to 127\.0\.0\.1:\d+ bound, then unbound/, /✓ carrier twilio: twilio: credentials accepted/, /! public_url: .* over plain http/, /all good \(1 warning\)/])
     assert.match(r.stdout, line);
   assert.ok(smsc.stats().binds >= 1 && smsc.stats().unbinds >= 1, 'doctor bound and unbound');
 });

@@ -5,26 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, childEnv, startServer, stop, tempDir } from '../e2e/server-process.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function otpgate(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, env), timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const STACK = /^\s+at .+:\d+:\d+\)?$/m;
+import { startServer, stop, tempDir } from '../e2e/server-process.ts';
+import { otpgate, STACK } from '../helpers/cli.ts';
 
 test('usage errors exit 2 everywhere, commander’s own included; help exits 0; never a stack', async (t) => {
   const dir = tempDir(t, 'otpgate-usage-');

@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import parse from 'parse-prometheus-text-format';
+import { openDatabase } from '../../src/store/dialect.ts';
 import { startSmsc, type Smsc } from '../../tools/smsc/server.ts';
+import { databaseForDir } from '../helpers/db.ts';
 import { api, startServer, tempDir, until, type ServerProcess } from './server-process.ts';
 
 const ADMIN = 'drain-admin-token-0123456789abcdef';
@@ -77,9 +78,10 @@ test('SIGTERM drains: readyz 503 with the listener open, sends 503 + Retry-After
   assert.ok(smsc.stats().unbinds >= 1, 'the bind was closed with unbind');
   assert.ok(s.log.some((l) => /^drained/.test(String(l.msg))), 'the log says the drain finished');
 
-  const db = new Database(join(dir, 'otpgate.db'), { readonly: true });
-  t.after(() => db.close());
-  const rows = db.prepare(`select id, status, provider_message_id from messages`).all() as Array<{ id: string; status: string; provider_message_id: string | null }>;
+  // What the process left in its database (the dir's SQLite file or PostgreSQL database).
+  const store = await openDatabase((await databaseForDir(dir)).url);
+  t.after(() => store.close());
+  const rows = await store.db.selectFrom('messages').select(['id', 'status', 'provider_message_id']).execute();
   assert.deepEqual(rows.map((r) => r.id).sort(), [...ids].sort(), 'the refused send wrote nothing');
   for (const r of rows) {
     assert.ok(['sent', 'delivered'].includes(r.status), `message ${r.id} is ${r.status}: the writer flushed the submit's outcome`);

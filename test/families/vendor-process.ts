@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, childEnv, type ServerProcess, startServer, tempDir, until } from '../e2e/server-process.ts';
+import { databaseEnv } from '../helpers/db.ts';
 
 const run = promisify(execFile);
 
@@ -19,11 +20,13 @@ export interface InboxItem {
   code: string | null;
 }
 
-/** A server on a temp dir with `config` as its otpgate.json (the database stays in the dir). */
+/** A server on a temp dir with `config` as its otpgate.json, on the dir's test database (test/helpers/db.ts). */
 export async function vendorServer(t: { after(fn: () => unknown): void }, config: Record<string, unknown> = {}): Promise<{ s: ServerProcess; dir: string }> {
   const dir = tempDir(t, 'otpgate-vendor-');
   const file = join(dir, 'otpgate.json');
-  writeFileSync(file, JSON.stringify({ database_url: `sqlite:${dir}/otpgate.db`, ...config }));
+  // No database_url in the file: the config file beats OTPGATE_DATA_DIR's default, so startServer and
+  // keysCreate both reach the dir's test database through DATABASE_URL (SQLite file or PostgreSQL).
+  writeFileSync(file, JSON.stringify(config));
   const s = await startServer(dir, { OTPGATE_CONFIG: file });
   return { s, dir };
 }
@@ -32,7 +35,7 @@ export async function vendorServer(t: { after(fn: () => unknown): void }, config
 export async function keysCreate(dir: string, family: string, ...args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, [BIN, 'keys', 'create', '--family', family, ...args], {
     cwd: dir,
-    env: childEnv(dir, { OTPGATE_CONFIG: join(dir, 'otpgate.json') }),
+    env: childEnv(dir, { ...(await databaseEnv(dir)), OTPGATE_CONFIG: join(dir, 'otpgate.json') }),
   });
   return stdout;
 }

@@ -30,7 +30,7 @@ export interface TestDatabase {
  * that restarts a gateway or reads what a killed process left); PostgreSQL databases always
  * outlive a restart.
  *
- * On PostgreSQL a database released by drop() is emptied (TRUNCATE … RESTART IDENTITY, tens of
+ * On PostgreSQL a database released by drop() (not a dir's) is emptied (TRUNCATE … RESTART IDENTITY, tens of
  * ms) and handed to the next caller in this process, its schema kept: creating and migrating a
  * database costs over a second on a busy machine, and most test files build a gateway per test.
  * A database never released (a test that leaves a gateway running) is never handed out again.
@@ -39,7 +39,9 @@ export interface TestDatabase {
  */
 export async function testDatabase(opts: { dir?: string } = {}): Promise<TestDatabase> {
   if (testDialect === 'sqlite') return { url: opts.dir ? `sqlite:${join(opts.dir, 'otpgate.db')}` : 'sqlite::memory:', dialect: 'sqlite', drop: async () => {} };
-  const name = free.pop() ?? (await createDatabase());
+  // A dir's database is for child processes (`otpgate migrate`, `doctor`, `start`) that expect
+  // what a new user has: an empty database, migrations pending. A reused one is migrated.
+  const name = (opts.dir ? undefined : free.pop()) ?? (await createDatabase());
   const url = new URL(pgAdminUrl);
   url.pathname = `/${name}`;
   url.searchParams.set('options', '-c synchronous_commit=off');
