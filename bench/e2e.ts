@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { FINAL_MESSAGE_STATUSES } from '../src/core/status.ts';
+import { idleLine, idleRssMb } from './idle.ts';
 import { hasKannel, startDlrReceiver, startKannel } from './kannel.ts';
 import { LIMIT_NAMES } from '../src/config.ts';
 import { openDatabase } from '../src/store/dialect.ts';
@@ -309,6 +310,8 @@ const table = (runs: Array<[string, Run]>) =>
     .join('\n');
 
 console.log(`bench:e2e  N=${N}, -c ${connections} for both, SMPP window ${window} on one bind for both, servers pinned to core 0: ${hasTaskset ? 'yes' : 'no (taskset missing)'}`);
+// Idle first: a fresh start, before any load has grown anything (bench/idle.ts).
+const idle = await idleRssMb();
 const og = await runOtpgate();
 if (!hasKannel) {
   console.log(table([['otpgate', og]]));
@@ -332,5 +335,6 @@ if (process.env.BENCH_PG !== '0') {
   console.log(goals('PostgreSQL ×3 (RSS and CPU summed over the 3)', pg3).join('\n'));
   if (faulty(pg1) || faulty(pg3)) process.exitCode = 1;
 }
+console.log(`goal (issue 13, Idle): node bin/otpgate.mjs start, fresh data dir, default config, after /readyz and 2 s idle:\n${idleLine(idle)}`);
 // A lost message (or webhook) is a fault, not a slow figure.
 if (faulty(og)) process.exitCode = 1;

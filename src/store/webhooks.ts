@@ -37,6 +37,18 @@ export async function setAccountWebhook(db: Kysely<Database>, accountId: string,
   });
 }
 
+/**
+ * A new outbox row, due now: the one place that says what a fresh delivery's bookkeeping columns
+ * hold (no attempts yet, pending, no error), for status webhooks (src/webhooks/outbox.ts) and
+ * abuse events (src/abuse/events.ts) alike. `payload` is the stored JSON text; `now` epoch ms.
+ */
+export function pendingDelivery(
+  d: Pick<NewWebhookDelivery, 'account_id' | 'event' | 'subject_id' | 'status' | 'format' | 'payload' | 'url'>,
+  now: number,
+): NewWebhookDelivery {
+  return { ...d, attempts: 0, next_attempt_at: now, state: 'pending', last_error: null, created_at: now, delivered_at: null };
+}
+
 // A multi-row insert stays under SQLite's bound-parameter limit (32,766) at 13 columns a row.
 const INSERT_CHUNK = 1000;
 
