@@ -2,8 +2,6 @@
  * `otpgate start`: the gateway process, with a graceful drain on SIGTERM/SIGINT (src/http/drain.ts
  * says what the HTTP side does meanwhile). A second signal exits at once.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Config } from './config.ts';
 import { createGateway } from './gateway.ts';
 import { buildApp } from './http/app.ts';
@@ -24,8 +22,6 @@ export async function startServer(config: Config): Promise<void> {
   else gw.log.info('operator console and /admin are off: set "admin_token" in the config (or OTPGATE_ADMIN_TOKEN, at least 24 characters) to turn on /dashboard');
   // `url` marks the ready line for scripts and tests that start the process (PORT=0 picks the port).
   gw.log.info({ url: base, ms: Math.round(performance.now() - started) }, `otpgate ready on ${base} (API docs: ${base}/docs)`);
-
-  releaseStartupMemory();
 
   let draining = false;
   /**
@@ -61,20 +57,4 @@ export async function startServer(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => void drain('SIGINT'));
   process.on('SIGTERM', () => void drain('SIGTERM'));
-}
-
-/**
- * One full garbage collection once the server is listening. Start-up (route schemas compiled by
- * ajv and fast-json-stringify, migrations, the config) leaves tens of MB of garbage in the heap
- * and a grown young generation that an idle process would otherwise keep resident for good
- * (idle RSS 141 → see bench/idle.ts). V8 only offers gc() behind --expose-gc; setting the flag at
- * run time and taking gc from a fresh context is the documented way round it (node:v8).
- */
-function releaseStartupMemory(): void {
-  try {
-    setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
-  } catch {
-    // A runtime without the flag (or gc) keeps the memory: a figure, not a fault.
-  }
 }
