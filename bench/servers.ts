@@ -99,8 +99,10 @@ export async function startOtpgate(
   const dataDir = mkdtempSync(join(tmpdir(), 'otpgate-bench-'));
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ log_level: logLevel, ...config }));
-  const env = { PORT: String(port), OTPGATE_DATA_DIR: dataDir, OTPGATE_CONFIG: configFile, LOG_LEVEL: logLevel, ...opts.env };
-  const child = pinned(process.execPath, [otpgateBin, 'start'], env, opts.core ?? 0);
+  const env: Record<string, string> = { PORT: String(port), OTPGATE_DATA_DIR: dataDir, OTPGATE_CONFIG: configFile, LOG_LEVEL: logLevel, ...opts.env };
+  // BENCH_PROFILE_DIR: each otpgate server writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = pinned(process.execPath, [...profile, otpgateBin, 'start'], env, opts.core ?? 0);
   child.stdout!.resume();
   child.stderr!.resume();
   const url = `http://127.0.0.1:${port}`;
@@ -195,4 +197,75 @@ export async function startCluster(n: number, config: Record<string, unknown>, l
   const nodes: Array<Running & { key: string }> = [first];
   for (let i = 1; i < n; i++) nodes.push(await startOtpgate(config, logLevel, { env, core: i % 2, key: first.key }));
   return { nodes, key: first.key, stop: async () => void (await Promise.all(nodes.map((x) => x.stop()))) };
+}
+
+/**
+ * What a status-webhook receiver saw: for each message id, the final statuses that reached it
+ * (a message with two is a duplicate webhook), with the arrival time (epoch ms) of the first.
+ */
+export interface WebhookReceiver {
+  url: string;
+  /** message id → final statuses received, in arrival order. */
+  finals: Map<string, string[]>;
+  /** message id → arrival (epoch ms) of its first final-status webhook. */
+  firstFinalAt: Map<string, number>;
+  /** Webhook POSTs received in all (every status change of messages and verifications). */
+  total: number;
+  lastAt: number;
+  close(): Promise<void>;
+}
+
+/**
+ * otpgate's equivalent of Kannel's dlr-url receiver: a local HTTP server that answers 200 to
+ * every POST and records the native-format `message.status` webhooks whose status is final
+ * (`finalStatuses`). Signatures are not checked: the bench measures the path, tests check them.
+ */
+export async function startWebhookReceiver(finalStatuses: readonly string[]): Promise<WebhookReceiver> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const final = new Set(finalStatuses);
+  const r: Omit<WebhookReceiver, 'url' | 'close'> = { finals: new Map(), firstFinalAt: new Map(), total: 0, lastAt: 0 };
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const now = Date.now();
+      r.total++;
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { type?: string; data?: { message?: { id: string; status: string } } };
+        const m = body.data?.message;
+        if (body.type === 'message.status' && m && final.has(m.status)) {
+          const seen = r.finals.get(m.id);
+          if (seen) seen.push(m.status);
+          else {
+            r.finals.set(m.id, [m.status]);
+            r.firstFinalAt.set(m.id, now);
+          }
+          r.lastAt = now;
+        }
+      } catch {
+        // Not JSON: counted in total only.
+      }
+      res.end('ok');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return Object.assign(r, {
+    url: `http://127.0.0.1:${port}/hooks/otp`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  });
+}
+
+/** Points the account of `key` at `url` for status webhooks (PUT /v1/webhook, native body). */
+export async function setWebhook(baseUrl: string, key: string, url: string): Promise<void> {
+  const res = await fetch(`${baseUrl}/v1/webhook`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, format: 'native' }),
+  });
+  if (!res.ok) throw new Error(`PUT /v1/webhook answered ${res.status}: ${await res.text()}`);
 }

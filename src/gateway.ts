@@ -26,7 +26,6 @@ import { assertSecretMatches, loadServerSecret } from './store/secret.ts';
 import { GroupWriter, writeStrategy } from './store/writer.ts';
 import { VerifyService } from './verify/service.ts';
 import { Abuse } from './abuse/index.ts';
-import { openRedis } from './abuse/redis.ts';
 import { putSettings } from './store/abuse.ts';
 import { Webhooks } from './webhooks/index.ts';
 
@@ -93,7 +92,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     await store.close();
     throw err;
   });
-  const redis = config.redis_url ? openRedis(config.redis_url) : undefined;
+  // ioredis (~20 MB of RSS) is loaded only when a Redis is configured.
+  const redis = config.redis_url ? (await import('./abuse/redis.ts')).openRedis(config.redis_url) : undefined;
   const abuse = new Abuse({ config: config.abuse, db: store.db, writer, hub, log: log.child({ component: 'abuse' }), now, redis });
   await abuse.start();
   const verify = new VerifyService({ db: store.db, dialect: store.dialect, writer, config, keys, now, abuse });

@@ -5,8 +5,9 @@
  * Pretty-printing runs in this thread (a stream, not a worker transport), so it works the same
  * from the start bundle and from the TypeScript sources.
  */
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -19,5 +20,8 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY: boolean =
 
 export function createLogger(level: string, format: LogFormat = logFormat()): Logger {
   if (format === 'json') return pino({ level });
+  // Loaded only for the readable form (~10 MB of RSS a JSON-logging server does not need);
+  // synchronously, since createLogger is (pino-pretty is CommonJS).
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pino({ level }, pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
 }

@@ -6,7 +6,7 @@
  */
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
-import { enqueueDeliveries } from '../store/webhooks.ts';
+import { enqueueDeliveries, pendingDelivery } from '../store/webhooks.ts';
 
 export type AbuseEventType = 'abuse.block' | 'abuse.spend_alert';
 
@@ -14,22 +14,19 @@ export async function abuseEvent(trx: Transaction<Database>, accountId: string, 
   const a = await trx.selectFrom('accounts').select(['webhook_url', 'webhook_secret']).where('id', '=', accountId).executeTakeFirst();
   if (!a?.webhook_url || !a.webhook_secret) return false;
   await enqueueDeliveries(trx, [
-    {
-      account_id: accountId,
-      event: type,
-      // Deliveries of one subject go out in order: abuse events of an account form one stream.
-      subject_id: `abuse:${accountId}`.slice(0, 40),
-      status: type.slice('abuse.'.length),
-      format: 'native',
-      payload: JSON.stringify({ type, created_at: new Date(now).toISOString(), data }),
-      url: a.webhook_url,
-      attempts: 0,
-      next_attempt_at: now,
-      state: 'pending',
-      last_error: null,
-      created_at: now,
-      delivered_at: null,
-    },
+    pendingDelivery(
+      {
+        account_id: accountId,
+        event: type,
+        // Deliveries of one subject go out in order: abuse events of an account form one stream.
+        subject_id: `abuse:${accountId}`.slice(0, 40),
+        status: type.slice('abuse.'.length),
+        format: 'native',
+        payload: JSON.stringify({ type, created_at: new Date(now).toISOString(), data }),
+        url: a.webhook_url,
+      },
+      now,
+    ),
   ]);
   return true;
 }

@@ -3,7 +3,6 @@
  * (the hot path must not cost a query per request), and must be scoped to the calling family.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { decodeJwt, importSPKI, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import { findApiKey, getAccount, touchApiKey } from '../store/accounts.ts';
 import type { Account, ApiKey, Database, VendorCredential } from '../store/schema.ts';
@@ -103,6 +102,8 @@ export class VendorAuth {
   async vonageJwt(header: string | undefined): Promise<VendorPrincipal | undefined> {
     const m = /^\s*bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!m) return undefined;
+    // jose (~9 MB of RSS) is loaded by the first Vonage JWT, not at start.
+    const { decodeJwt, importSPKI, jwtVerify } = await import('jose');
     let appId: unknown;
     try {
       appId = decodeJwt(m[1]).application_id;

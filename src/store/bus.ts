@@ -10,7 +10,7 @@
  * second write. On SQLite (one process per file) the bus does nothing.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventHub, StoreEvent } from './events.ts';
 import type { DialectName } from './dialect.ts';
@@ -62,7 +62,9 @@ export class ClusterBus {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.d.url });
+    // pg is loaded only here (~15 MB of RSS): an embedded SQLite instance never listens.
+    const { default: pgLib } = await import('pg');
+    const client = new pgLib.Client({ connectionString: this.d.url });
     client.on('notification', (n) => this.receive(n.payload));
     client.on('error', (err) => {
       // The connection is gone (database restart, failover): listen again on a new one.

@@ -12,6 +12,12 @@ export interface PumpWork<T> {
   concurrency: number;
   /** Rows per claim; default = concurrency. */
   batch?: number;
+  /**
+   * While rows are in flight, claim again only once this much room is free (default: a quarter
+   * of the concurrency, at most `batch`): a claim per finished row cost one statement per row
+   * (8,013 webhook claims for 8,000 deliveries in bench:e2e); with nothing in flight any room claims.
+   */
+  lowWater?: number;
   /** A row's processing threw: its lease makes it due again later. */
   onRowError(err: unknown, row: T): void;
   onClaimError(err: unknown): void;
@@ -21,6 +27,8 @@ export class ClaimPump<T> {
   private inflight = 0;
   private pumping = false;
   private again = false;
+  /** A claim round is scheduled for the next turn of the event loop (wakes coalesce into it). */
+  private scheduled = false;
   private stopped = true;
   private idle = new Set<() => void>();
 
@@ -44,12 +52,24 @@ export class ClaimPump<T> {
   wake(): void {
     if (this.stopped) return;
     if (this.pumping) this.again = true;
-    else void this.pump();
+    else if (!this.scheduled) {
+      // Every wake of this turn (a batch of committed events, rows finishing together) shares one claim.
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        if (this.pumping) this.again = true;
+        else void this.pump();
+      });
+    }
   }
 
   /** Resolves when nothing is being claimed or processed. */
   async drained(): Promise<void> {
-    while (this.inflight > 0 || this.pumping) await new Promise<void>((r) => this.idle.add(r));
+    while (this.inflight > 0 || this.pumping || this.scheduled) await new Promise<void>((r) => this.idle.add(r));
+  }
+
+  private get lowWater(): number {
+    return this.work.lowWater ?? Math.max(1, Math.min(this.work.batch ?? this.work.concurrency, Math.ceil(this.work.concurrency / 4)));
   }
 
   private async pump(): Promise<void> {
@@ -58,7 +78,7 @@ export class ClaimPump<T> {
       do {
         this.again = false;
         const room = this.work.concurrency - this.inflight;
-        if (room <= 0 || this.stopped) break;
+        if (room <= 0 || this.stopped || (this.inflight > 0 && room < this.lowWater)) break;
         const limit = Math.min(room, this.work.batch ?? room);
         const rows = await this.work.claim(limit);
         for (const row of rows) {
@@ -85,7 +105,7 @@ export class ClaimPump<T> {
   }
 
   private settle(): void {
-    if (this.inflight > 0 || this.pumping) return;
+    if (this.inflight > 0 || this.pumping || this.scheduled) return;
     for (const r of this.idle) r();
     this.idle.clear();
   }

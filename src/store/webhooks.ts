@@ -37,6 +37,18 @@ export async function setAccountWebhook(db: Kysely<Database>, accountId: string,
   });
 }
 
+/**
+ * A new outbox row, due now: the one place that says what a fresh delivery's bookkeeping columns
+ * hold (no attempts yet, pending, no error), for status webhooks (src/webhooks/outbox.ts) and
+ * abuse events (src/abuse/events.ts) alike. `payload` is the stored JSON text; `now` epoch ms.
+ */
+export function pendingDelivery(
+  d: Pick<NewWebhookDelivery, 'account_id' | 'event' | 'subject_id' | 'status' | 'format' | 'payload' | 'url'>,
+  now: number,
+): NewWebhookDelivery {
+  return { ...d, attempts: 0, next_attempt_at: now, state: 'pending', last_error: null, created_at: now, delivered_at: null };
+}
+
 // A multi-row insert stays under SQLite's bound-parameter limit (32,766) at 13 columns a row.
 const INSERT_CHUNK = 1000;
 
@@ -105,6 +117,34 @@ export async function markDelivered(db: Kysely<Database>, row: WebhookDelivery, 
     .where('state', '=', 'pending')
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Records the 2xx of many deliveries in one statement per distinct `attempts` (the fencing token;
+ * nearly always one statement): one UPDATE per delivery was half of a message's statements in
+ * bench:e2e. Returns the ids recorded; a row missing from it had lost its claim (as markDelivered).
+ */
+export async function markDeliveredMany(db: Kysely<Database>, rows: ReadonlyArray<Pick<WebhookDelivery, 'id' | 'attempts'>>, now: number): Promise<Set<number>> {
+  const byAttempts = new Map<number, number[]>();
+  for (const r of rows) {
+    const ids = byAttempts.get(r.attempts);
+    if (ids) ids.push(r.id);
+    else byAttempts.set(r.attempts, [r.id]);
+  }
+  const done = new Set<number>();
+  for (const [attempts, ids] of byAttempts)
+    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+      const updated = await db
+        .updateTable('webhook_outbox')
+        .set({ state: 'delivered', delivered_at: now, last_error: null })
+        .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
+        .where('attempts', '=', attempts)
+        .where('state', '=', 'pending')
+        .returning('id')
+        .execute();
+      for (const u of updated) done.add(u.id);
+    }
+  return done;
 }
 
 /** Records a failed attempt: due again at `retryAt`, or dead when it is undefined. */

@@ -7,7 +7,7 @@
 import type { Transaction } from 'kysely';
 import type { StoreEvent } from '../store/events.ts';
 import type { Database, Message, NewWebhookDelivery, Verification } from '../store/schema.ts';
-import { enqueueDeliveries } from '../store/webhooks.ts';
+import { enqueueDeliveries, pendingDelivery } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
 import { buildPayload, type WebhookFormats } from './format.ts';
 
@@ -79,21 +79,9 @@ export class WebhookOutbox {
         account: hook.account,
       });
       if (payload === undefined) continue;
-      rows.push({
-        account_id: c.accountId,
-        event: c.event,
-        subject_id: c.subjectId,
-        status: c.status,
-        format: hook.format,
-        payload: JSON.stringify(payload),
-        url: hook.url,
-        attempts: 0,
-        next_attempt_at: now,
-        state: 'pending',
-        last_error: null,
-        created_at: now,
-        delivered_at: null,
-      });
+      rows.push(
+        pendingDelivery({ account_id: c.accountId, event: c.event, subject_id: c.subjectId, status: c.status, format: hook.format, payload: JSON.stringify(payload), url: hook.url }, now),
+      );
     }
     if (rows.length === 0) return;
     await enqueueDeliveries(trx, rows);
