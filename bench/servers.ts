@@ -260,12 +260,16 @@ export async function startWebhookReceiver(finalStatuses: readonly string[]): Pr
   });
 }
 
-/** Points the account of `key` at `url` for status webhooks (PUT /v1/webhook, native body). */
-export async function setWebhook(baseUrl: string, key: string, url: string): Promise<void> {
+/**
+ * Points the account of `key` at `url` for status webhooks (PUT /v1/webhook, native body).
+ * `events` is the filter (null = every status change); bench:e2e asks for the final status only,
+ * as its Kannel run asks dlr-mask=1.
+ */
+export async function setWebhook(baseUrl: string, key: string, url: string, events: string[] | null = null): Promise<void> {
   const res = await fetch(`${baseUrl}/v1/webhook`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url, format: 'native' }),
+    body: JSON.stringify({ url, format: 'native', events }),
   });
   if (!res.ok) throw new Error(`PUT /v1/webhook answered ${res.status}: ${await res.text()}`);
 }

@@ -33,6 +33,7 @@ export async function createAccount(db: Db, input: NewAccountInput): Promise<Acc
     webhook_url: null,
     webhook_secret: null,
     webhook_format: 'native',
+    webhook_events: null,
     created_at: input.now,
   };
   await db.insertInto('accounts').values(row).execute();

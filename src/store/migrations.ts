@@ -373,6 +373,13 @@ const m007: Migration = {
   },
 };
 
+/** The webhook's event filter (src/core/webhook-events.ts), as Kannel's dlr-mask: null = every change. */
+const m008: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('accounts').addColumn('webhook_events', 'text').execute();
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
@@ -384,6 +391,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '005_fidelity': m005Fidelity,
     '006_abuse': m006,
     '007_cluster': m007,
+    '008_webhook_events': m008,
   };
 }
 

@@ -17,6 +17,8 @@ export interface AccountsTable {
   webhook_secret: string | null;
   /** Body shape of this account's webhooks: 'native' | 'bitel' | 'vonage'. */
   webhook_format: string;
+  /** JSON array of the status changes the webhook receives (src/core/webhook-events.ts); null = all. */
+  webhook_events: string | null;
   created_at: number;
 }
 

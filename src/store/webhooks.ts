@@ -13,6 +13,8 @@ export interface AccountWebhook {
   url: string;
   secret: string;
   format: string;
+  /** The status changes it receives (src/core/webhook-events.ts); null = every change. */
+  events: readonly string[] | null;
 }
 
 /** The accounts (full rows) among `ids`; the hot path caches them, so this runs once per TTL. */
@@ -28,7 +30,7 @@ export async function setAccountWebhook(db: Kysely<Database>, accountId: string,
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('accounts')
-      .set(hook ? { webhook_url: hook.url, webhook_secret: hook.secret, webhook_format: hook.format } : { webhook_url: null, webhook_secret: null })
+      .set(hook ? { webhook_url: hook.url, webhook_secret: hook.secret, webhook_format: hook.format, webhook_events: hook.events ? JSON.stringify(hook.events) : null } : { webhook_url: null, webhook_secret: null })
       .where('id', '=', accountId)
       .execute();
     const pending = trx.updateTable('webhook_outbox').where('account_id', '=', accountId).where('state', '=', 'pending');

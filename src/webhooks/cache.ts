@@ -11,6 +11,8 @@ export interface AccountHook {
   url: string;
   secret: string;
   format: string;
+  /** The status changes it receives (src/core/webhook-events.ts); null = every change. */
+  events: readonly string[] | null;
   /** The account row as read (formatters use its region, offset, currency; never its balance). */
   account: Account;
 }
@@ -46,7 +48,7 @@ export class WebhookSettings {
     if (this.cache.size + misses.length > MAX_ENTRIES) this.cache.clear();
     for (const id of misses) {
       const a = rows.get(id);
-      const hook = a?.webhook_url && a.webhook_secret ? { url: a.webhook_url, secret: a.webhook_secret, format: a.webhook_format, account: a } : null;
+      const hook = a?.webhook_url && a.webhook_secret ? { url: a.webhook_url, secret: a.webhook_secret, format: a.webhook_format, events: parseEvents(a.webhook_events), account: a } : null;
       this.cache.set(id, { hook, until });
       out.set(id, hook);
     }
@@ -59,5 +61,16 @@ export class WebhookSettings {
 
   invalidate(accountId: string): void {
     this.cache.delete(accountId);
+  }
+}
+
+/** The stored filter; a row that does not parse (hand-edited) means every change, not none. */
+function parseEvents(text: string | null): readonly string[] | null {
+  if (text === null) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) && v.every((e) => typeof e === 'string') ? v : null;
+  } catch {
+    return null;
   }
 }

@@ -11,6 +11,7 @@ import type { EventHub } from '../store/events.ts';
 import type { Database, WebhookDelivery } from '../store/schema.ts';
 import { type AccountWebhook, copyForRedelivery, type DeliveryQuery, getDelivery, listDeliveries, setAccountWebhook } from '../store/webhooks.ts';
 import { VerifyError } from '../verify/errors.ts';
+import { checkWebhookEvents } from '../core/webhook-events.ts';
 import { type AccountHook, WebhookSettings } from './cache.ts';
 import type { WebhookFormats } from './format.ts';
 import { WebhookOutbox } from './outbox.ts';
@@ -62,11 +63,21 @@ export class Webhooks {
    * flagged `generated` so the caller shows it once. Throws invalid_url (field url) for anything
    * but an absolute http(s) URL without credentials.
    */
-  async set(accountId: string, hook: { url: string; format: string; secret?: string }): Promise<AccountWebhook & { generated: boolean }> {
+  async set(accountId: string, hook: { url: string; format: string; secret?: string; events?: readonly string[] | null }): Promise<AccountWebhook & { generated: boolean }> {
     const url = webhookUrl(hook.url);
-    const current = hook.secret ? undefined : (await this.get(accountId))?.secret;
+    if (hook.events) {
+      try {
+        checkWebhookEvents(hook.events);
+      } catch (e) {
+        throw new VerifyError('invalid_events', 400, (e as Error).message, 'events');
+      }
+    }
+    const stored = hook.secret && hook.events !== undefined ? undefined : await this.get(accountId);
+    const current = hook.secret ? undefined : stored?.secret;
     const secret = hook.secret ?? current ?? newWebhookSecret();
-    const full = { url, format: hook.format, secret };
+    // Like the secret, an omitted filter keeps the current one; null (or ["*"]) asks for every change.
+    const events = hook.events === undefined ? (stored?.events ?? null) : hook.events === null || hook.events.includes('*') ? null : [...new Set(hook.events)];
+    const full = { url, format: hook.format, secret, events };
     await setAccountWebhook(this.d.db, accountId, full, this.d.now());
     this.settings.invalidate(accountId);
     this.worker.wake();

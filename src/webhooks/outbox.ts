@@ -10,6 +10,7 @@ import type { Database, Message, NewWebhookDelivery, Verification } from '../sto
 import { enqueueDeliveries, pendingDelivery } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
 import { buildPayload, type WebhookFormats } from './format.ts';
+import { wantsEvent } from '../core/webhook-events.ts';
 
 /** A status change as the outbox sees it (message.created is the message's first status, queued). */
 interface Change {
@@ -50,7 +51,10 @@ export class WebhookOutbox {
     }
     if (changes.length === 0) return;
     const hooks = await this.settings.getMany(trx, new Set(changes.map((c) => c.accountId)));
-    const wanted = changes.filter((c) => hooks.get(c.accountId));
+    const wanted = changes.filter((c) => {
+      const hook = hooks.get(c.accountId);
+      return hook && wantsEvent(hook.events, c.event === 'message.status' ? 'message' : 'verification', c.status);
+    });
     if (wanted.length === 0) return;
 
     const messageIds = [...new Set(wanted.filter((c) => c.event === 'message.status').map((c) => c.subjectId))];

@@ -37,7 +37,11 @@ test('PUT refuses a bad url, secret or format with a 400 naming the field, and s
     [{}, 'missing_field', 'url'],
     [{ url: 'https://example.com/hook', secret: 'short' }, 'invalid_value', 'secret'],
     [{ url: 'https://example.com/hook', format: 'xml' }, 'invalid_value', 'format'],
-    [{ url: 'https://example.com/hook', events: ['*'] }, 'unknown_field', 'events'],
+    [{ url: 'https://example.com/hook', events: ['message.dlivered'] }, 'invalid_value', 'events.0'],
+    [{ url: 'https://example.com/hook', events: [] }, 'invalid_value', 'events'],
+    [{ url: 'https://example.com/hook', events: 'message.final' }, 'invalid_type', 'events'],
+    [{ url: 'https://example.com/hook', events: [42] }, 'invalid_type', 'events.0'],
+    [{ url: 'https://example.com/hook', hooks: ['*'] }, 'unknown_field', 'hooks'],
   ];
   for (const [payload, code, field] of cases) {
     const res = await h.app.inject({ method: 'PUT', url: '/v1/webhook', headers: h.auth(), payload: payload as object });
@@ -64,13 +68,13 @@ test('the secret is shown once; GET masks it; a new URL keeps it; a given secret
   assert.equal(put.statusCode, 200, put.body);
   const { secret } = put.json();
   assert.match(secret, /^whsec_[A-Za-z0-9_-]{43}$/);
-  assert.deepEqual(put.json(), { url: 'https://example.com/first', format: 'native', secret_last4: secret.slice(-4), secret });
+  assert.deepEqual(put.json(), { url: 'https://example.com/first', format: 'native', secret_last4: secret.slice(-4), events: null, secret });
   const got = await getHook(h);
-  assert.deepEqual(got.json(), { url: 'https://example.com/first', format: 'native', secret_last4: secret.slice(-4) });
+  assert.deepEqual(got.json(), { url: 'https://example.com/first', format: 'native', secret_last4: secret.slice(-4), events: null });
   assert.ok(!got.body.includes(secret));
 
   const moved = await webhookOn(h, rc.url);
-  assert.deepEqual(moved.json(), { url: rc.url, format: 'native', secret_last4: secret.slice(-4) }, 'kept, not shown again');
+  assert.deepEqual(moved.json(), { url: rc.url, format: 'native', secret_last4: secret.slice(-4), events: null }, 'kept, not shown again');
   await send(h, '+14155552671');
   await pump(h);
   const first = rc.received[0];
@@ -78,7 +82,7 @@ test('the secret is shown once; GET masks it; a new URL keeps it; a given secret
 
   const mine = 'my-own-secret-of-32-characters!!';
   const rotated = await webhookOn(h, rc.url, { secret: mine });
-  assert.deepEqual(rotated.json(), { url: rc.url, format: 'native', secret_last4: mine.slice(-4) });
+  assert.deepEqual(rotated.json(), { url: rc.url, format: 'native', secret_last4: mine.slice(-4), events: null });
   await send(h, '+14155552672');
   await pump(h);
   const last = rc.received.at(-1)!;
@@ -163,4 +167,32 @@ test('accounts are kept apart: each receiver gets only its account\'s events; se
   await send(h, '+14155552674');
   await pump(h);
   assert.equal(rcA.received.length, 8);
+});
+
+test('events filters what is POSTed, as Kannel\'s dlr-mask: only the final status and the approval; omitted keeps the filter, null clears it', async (t) => {
+  const h = await build(t, devInbox);
+  const rc = await startReceiver(t, () => h.clock.now);
+  const put = await webhookOn(h, rc.url, { events: ['message.final', 'verification.approved', 'message.final'] });
+  assert.equal(put.statusCode, 200, put.body);
+  assert.deepEqual(put.json().events, ['message.final', 'verification.approved'], 'stored once each');
+  const v = await send(h, '+14155552671');
+  await pump(h);
+  const seen = () => rc.received.map((r) => `${r.json.type}:${r.json.data.message?.status ?? r.json.data.verification?.status}`);
+  assert.deepEqual(seen(), ['message.status:delivered'], 'queued, sending and sent are not POSTed');
+  const inbox = (await h.app.inject({ method: 'GET', url: '/inbox/api/messages?to=%2B14155552671' })).json().data;
+  const check = await h.app.inject({ method: 'POST', url: '/v1/verifications/check', headers: h.auth(), payload: { id: v.id, code: inbox[0].code } });
+  assert.equal(check.json().status, 'approved', check.body);
+  await pump(h);
+  assert.deepEqual(seen(), ['message.status:delivered', 'verification.status:approved']);
+  assert.equal((await outboxOf(h, h.account.id)).length, 2, 'filtered changes leave no outbox row');
+
+  const moved = await webhookOn(h, rc.url);
+  assert.deepEqual(moved.json().events, ['message.final', 'verification.approved'], 'a PUT without events keeps the filter');
+  assert.deepEqual((await getHook(h)).json().events, ['message.final', 'verification.approved']);
+  const all = await webhookOn(h, rc.url, { events: null });
+  assert.equal(all.json().events, null);
+  await send(h, '+14155552672');
+  await pump(h);
+  assert.deepEqual(seen().slice(2), ['message.status:queued', 'message.status:sending', 'message.status:sent', 'message.status:delivered']);
+  assert.equal((await webhookOn(h, rc.url, { events: ['*'] })).json().events, null, '["*"] is every change');
 });

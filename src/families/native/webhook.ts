@@ -10,6 +10,7 @@ import type { Gateway } from '../../gateway.ts';
 import type { WebhookDelivery } from '../../store/schema.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { WEBHOOK_FORMATS } from '../webhook-formats.ts';
+import { WEBHOOK_EVENT_NAMES } from '../../core/webhook-events.ts';
 import type { ApiKeyAuth } from '../../http/auth.ts';
 import { nativeErrorHandler } from '../../http/errors.ts';
 import { requireNativeKey } from './guard.ts';
@@ -25,6 +26,12 @@ const PutBody = Type.Object(
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL that receives the POSTs' }),
     secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256, description: 'signing secret (send one to rotate); when absent the current one is kept, or one is generated' })),
     format: Type.Optional(Format),
+    events: Type.Optional(
+      Type.Union([
+        Type.Array(Type.Union(WEBHOOK_EVENT_NAMES.map((e) => Type.Literal(e))), { minItems: 1, maxItems: 32 }),
+        Type.Null(),
+      ], { description: 'the status changes to POST, as Kannel\'s dlr-mask: e.g. ["message.final", "verification.approved"]; message.<status>, verification.<status>, message.final (delivered, undelivered, failed, expired, canceled), message.*, verification.*, * ; null = every change; when absent the current filter is kept' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -33,6 +40,7 @@ const WebhookOut = Type.Object({
   url: Type.String(),
   format: Type.String(),
   secret_last4: Type.String(),
+  events: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'the status changes POSTed; null = every change' }),
   secret: Type.Optional(Type.String({ description: 'only in the answer to a PUT that generated it: store it now' })),
 });
 
@@ -87,7 +95,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { gw: Gateway; a
     async (req) => {
       const hook = await gw.webhooks.get(req.principal!.account.id);
       if (!hook) throw new VerifyError('webhook_not_configured', 404, 'no webhook is set; set one with PUT /v1/webhook {"url": "https://…"}');
-      return { url: hook.url, format: hook.format, secret_last4: hook.secret.slice(-4) };
+      return { url: hook.url, format: hook.format, secret_last4: hook.secret.slice(-4), events: hook.events ? [...hook.events] : null };
     },
   );
 
@@ -96,7 +104,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { gw: Gateway; a
     {
       schema: {
         tags: ['webhooks'],
-        summary: 'Set the webhook: every status change of a message or verification is POSTed there, signed',
+        summary: 'Set the webhook: each status change of a message or verification (all, or those in events) is POSTed there, signed',
         security,
         body: PutBody,
         response: { 200: WebhookOut, ...errors },
@@ -104,8 +112,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: { gw: Gateway; a
     },
     async (req) => {
       const b = req.body;
-      const saved = await gw.webhooks.set(req.principal!.account.id, { url: b.url, secret: b.secret, format: b.format ?? 'native' });
-      return { url: saved.url, format: saved.format, secret_last4: saved.secret.slice(-4), ...(saved.generated ? { secret: saved.secret } : {}) };
+      const saved = await gw.webhooks.set(req.principal!.account.id, { url: b.url, secret: b.secret, format: b.format ?? 'native', events: b.events });
+      return { url: saved.url, format: saved.format, secret_last4: saved.secret.slice(-4), events: saved.events ? [...saved.events] : null, ...(saved.generated ? { secret: saved.secret } : {}) };
     },
   );
 
