@@ -56,7 +56,8 @@ export interface SmppConfig {
   receipt_id_format?: IdFormat;
   /**
    * How many recently answered ids are remembered, so their receipts pass without waiting (a
-   * receipt naming an id not seen yet waits up to response_timeout_ms for its submit answer).
+   * receipt naming an id not seen yet waits up to response_timeout_ms + 1 s for its submit answer,
+   * then goes to the store; in a cluster it goes at once, as it is often another instance's).
    * Default 100000.
    */
   receipt_memory?: number;

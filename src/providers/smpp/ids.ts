@@ -86,6 +86,17 @@ export class ReceiptGate<P> {
   private readonly known = new Set<string>();
   private held: Array<Held<P>> = [];
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Whether a receipt naming no key seen here waits for its answer. True for a lone instance:
+   * every submit is its own, so the answer is coming. False in a cluster: the SMSC delivers
+   * receipts on any bind of the system_id, so most unknown keys were submitted by another
+   * instance, whose answer this one never reads. Holding those until holdMs kept their
+   * deliver_sm unanswered that long; the SMSC's window of unanswered deliver_sm per bind then
+   * filled with them and receipts crawled (issue 12). Handed on at once, the store matches them
+   * through the database or parks them, and applies a parked one when its part is recorded
+   * (under the carrier key's lock: store/receipts.ts), so nothing is lost by not waiting.
+   */
+  holdUnknown = true;
 
   constructor(
     /** Hands a receipt on; a promise it returns (the receipt recorded) settles receipt()'s. */
@@ -125,7 +136,7 @@ export class ReceiptGate<P> {
   receipt(keys: string[], payload: P): Promise<void> {
     const waits = keys.map((k) => this.recording.get(k)).filter((p): p is Promise<unknown> => p !== undefined);
     if (waits.length > 0) return Promise.all(waits).then(() => settle(this.emit(payload)));
-    if (keys.some((k) => this.known.has(k))) return settle(this.emit(payload));
+    if (!this.holdUnknown || keys.some((k) => this.known.has(k))) return settle(this.emit(payload));
     return new Promise<void>((done) => {
       this.held.push({ keys, payload, until: this.now() + this.holdMs, done });
       while (this.held.length > this.maxHeld) this.fire(this.held.shift()!);

@@ -65,6 +65,8 @@ export class SmppProvider implements Provider {
     if (this.ctx) return;
     this.ctx = ctx;
     this.log = ctx.log.child({ provider: this.name });
+    // Other instances submit on this system_id too: their receipts reach this bind (ids.ts holdUnknown).
+    if (ctx.leaseSlots) this.gate.holdUnknown = false;
     const hooks = { onDeliver: (p: Pdu) => this.onDeliver(p), onState: () => this.wakeSenders() };
     const roles = this.config.bind_mode === 'transceiver' ? (['transceiver'] as const) : (['transmitter', 'receiver'] as const);
     // Bind i opens while its slot is ours (all of them when alone; see slots.ts).
