@@ -48,14 +48,6 @@ export function listAccounts(db: Db): Promise<Account[]> {
   return db.selectFrom('accounts').selectAll().orderBy('id').execute();
 }
 
-export async function updateAccount(
-  db: Db,
-  id: string,
-  patch: Partial<Pick<Account, 'webhook_url' | 'webhook_secret' | 'default_region' | 'name' | 'utc_offset_minutes'>>,
-): Promise<void> {
-  await db.updateTable('accounts').set(patch).where('id', '=', id).execute();
-}
-
 /** The guarded debit, compiled once (src/store/prepared.ts): a send's hot path. */
 export const debitStatement = prepared<{ id: string; amount: number }>('account_debit', (db, p) =>
   db

@@ -141,15 +141,6 @@ export function getMessage(db: Db, accountId: string, id: string): Promise<Messa
   return db.selectFrom('messages').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
 }
 
-export function findByProviderId(db: Db, provider: string, providerMessageId: string): Promise<Message | undefined> {
-  return db
-    .selectFrom('messages')
-    .selectAll()
-    .where('provider', '=', provider)
-    .where('provider_message_id', '=', providerMessageId)
-    .executeTakeFirst();
-}
-
 export function messageEvents(db: Db, messageId: string): Promise<MessageEvent[]> {
   return db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
 }

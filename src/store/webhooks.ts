@@ -109,22 +109,10 @@ export async function claimDeliveries(db: Kysely<Database>, dialect: DialectName
     .execute();
 }
 
-/** Records a 2xx; false when the claim was lost meanwhile (another worker owns the row now). */
-export async function markDelivered(db: Kysely<Database>, row: WebhookDelivery, now: number): Promise<boolean> {
-  const r = await db
-    .updateTable('webhook_outbox')
-    .set({ state: 'delivered', delivered_at: now, last_error: null })
-    .where('id', '=', row.id)
-    .where('attempts', '=', row.attempts)
-    .where('state', '=', 'pending')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
-}
-
 /**
  * Records the 2xx of many deliveries in one statement per distinct `attempts` (the fencing token;
  * nearly always one statement): one UPDATE per delivery was half of a message's statements in
- * bench:e2e. Returns the ids recorded; a row missing from it had lost its claim (as markDelivered).
+ * bench:e2e. Returns the ids recorded; a row missing from it had lost its claim (the attempts fence).
  */
 export async function markDeliveredMany(db: Kysely<Database>, rows: ReadonlyArray<Pick<WebhookDelivery, 'id' | 'attempts'>>, now: number): Promise<Set<number>> {
   const byAttempts = new Map<number, number[]>();
