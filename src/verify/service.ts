@@ -227,20 +227,21 @@ export class VerifyService {
     const price = this.price(currency, v.to_number, 'voice', 1);
     return this.d.writer.run(async (ctx) => {
       if (!(await claimVoiceFallback(ctx.trx, v.id, now))) return undefined;
-      const message =
-        price === undefined
-          ? undefined
-          : queuedMessage(
-              this.d.config.dispatch.deadline_seconds,
-              { accountId: v.account_id, family: v.family, channel: 'voice', verificationId: v.id, to: v.to_number, locale: v.locale },
-              maskCode(text, code),
-              { encoding: 'ucs2', segments: 1 },
-              price,
-              now,
-            );
-      if (price === undefined || !message || !(await chargeAndQueue(ctx, message))) {
+      if (price === undefined) {
         await dropVoiceFallback(ctx.trx, v, now);
-        return price === undefined ? this.noPrice(currency, v.to_number, 'voice') : insufficient(price);
+        return this.noPrice(currency, v.to_number, 'voice');
+      }
+      const message = queuedMessage(
+        this.d.config.dispatch.deadline_seconds,
+        { accountId: v.account_id, family: v.family, channel: 'voice', verificationId: v.id, to: v.to_number, locale: v.locale },
+        maskCode(text, code),
+        { encoding: 'ucs2', segments: 1 },
+        price,
+        now,
+      );
+      if (!(await chargeAndQueue(ctx, message))) {
+        await dropVoiceFallback(ctx.trx, v, now);
+        return insufficient(price);
       }
       return message;
     });
