@@ -4,11 +4,11 @@
  * newer state. For a row in "sending", next_attempt_at is the lease expiry: one index serves
  * both "due for a first try" and "worker died mid-send".
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { canMessageTransition, type MessageStatus } from '../core/status.ts';
 import type { DialectName } from './dialect.ts';
 import type { JobContext } from './writer.ts';
-import { prepared } from './prepared.ts';
+import { affected, type Prepared, prepared } from './prepared.ts';
 import type { Database, Message, MessageEvent, MessagesTable } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -61,37 +61,67 @@ export interface ClaimOptions {
   now: number;
 }
 
+/** Arguments of the claim: the batch's size, this worker, and the times (epoch ms). */
+type ClaimArgs = { limit: number; workerId: string; now: number; leaseUntil: number };
+
 /**
- * One statement claims a batch (graphile-worker's strategy): on PostgreSQL the inner SELECT
- * takes row locks with SKIP LOCKED so N instances never claim the same row; SQLite has one
- * writer, so the plain subquery is already exclusive.
+ * The claim's UPDATE (graphile-worker's strategy): on PostgreSQL the inner SELECT takes row
+ * locks with SKIP LOCKED so N instances never claim the same row; SQLite has one writer, so the
+ * plain subquery is already exclusive.
  */
-export async function claimDue(db: Db, dialect: DialectName, o: ClaimOptions): Promise<Message[]> {
+function claimUpdate(db: Db, p: ClaimArgs, dialect: DialectName) {
   let due = db
     .selectFrom('messages')
     .select('id')
     .where('status', 'in', ['queued', 'sending'])
-    .where('next_attempt_at', '<=', o.now)
+    .where('next_attempt_at', '<=', p.now)
     .orderBy('next_attempt_at')
-    .limit(o.limit);
+    .limit(p.limit);
   if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-  const rows = await db
+  return db
     .updateTable('messages')
-    .set((eb) => ({
-      status: 'sending',
-      locked_by: o.workerId,
-      next_attempt_at: o.now + o.leaseMs,
-      attempts: eb('attempts', '+', 1),
-      updated_at: o.now,
-    }))
+    .set((eb) => ({ status: 'sending', locked_by: p.workerId, next_attempt_at: p.leaseUntil, attempts: eb('attempts', '+', 1), updated_at: p.now }))
     .where('id', 'in', due)
-    .returningAll()
-    .execute();
-  if (rows.length > 0)
-    await db
+    .returningAll();
+}
+
+/** The "sending" event of each claimed row: the row's new attempt number is its detail. */
+const claimEventColumns = ['message_id', 'status', 'at', 'provider', 'detail'] as const;
+function claimEventsOf(db: Db, from: 'c' | 'messages', now: number) {
+  // "c" is the claim's RETURNING * (a messages row), so it is typed as messages.
+  return db.selectFrom(from as 'messages').select([
+    'id as message_id',
+    sql.lit('sending').as('status'),
+    sql<number>`cast(${now} as bigint)`.as('at'),
+    sql<null>`null`.as('provider'),
+    sql<string>`'attempt ' || ${sql.ref('attempts')}`.as('detail'),
+  ]);
+}
+
+// Compiled once (src/store/prepared.ts). PostgreSQL claims and writes the events in one
+// statement (an UPDATE and an INSERT in WITH); SQLite has no DML in WITH, so its events are a
+// second statement that reads the claimed ids from one JSON array (one shape for any batch).
+const claims = {
+  sqlite: prepared<ClaimArgs, Message>('message_claim', (db, p) => claimUpdate(db, p, 'sqlite')),
+  sqliteEvents: prepared<{ ids: string; now: number }>('message_claim_events', (db, p) =>
+    db
       .insertInto('message_events')
-      .values(rows.map((m) => ({ message_id: m.id, status: 'sending', at: o.now, provider: null, detail: `attempt ${m.attempts}` })))
-      .execute();
+      .columns(claimEventColumns)
+      .expression(claimEventsOf(db, 'messages', p.now).where('id', 'in', sql<string>`(select value from json_each(${p.ids}))`))),
+  postgres: prepared<ClaimArgs, Message>('message_claim_with_events', (db, p) =>
+    db
+      .with('c', () => claimUpdate(db, p, 'postgres'))
+      .with('e', (q) => q.insertInto('message_events').columns(claimEventColumns).expression(claimEventsOf(q as unknown as Db, 'c', p.now)))
+      .selectFrom('c')
+      .selectAll()),
+};
+
+/** Leases up to `limit` due rows to `workerId` as "sending" (attempts + 1, each with its event); returns them. */
+export async function claimDue(db: Db, dialect: DialectName, o: ClaimOptions): Promise<Message[]> {
+  const args: ClaimArgs = { limit: o.limit, workerId: o.workerId, now: o.now, leaseUntil: o.now + o.leaseMs };
+  if (dialect === 'postgres') return (await claims.postgres.run(db, args)).rows;
+  const { rows } = await claims.sqlite.run(db, args);
+  if (rows.length > 0) await claims.sqliteEvents.run(db, { ids: JSON.stringify(rows.map((m) => m.id)), now: o.now });
   return rows;
 }
 
@@ -105,21 +135,59 @@ export interface Transition {
   set?: Partial<Omit<Message, 'id' | 'status'>>;
 }
 
+/** A status change's event row, compiled once (src/store/prepared.ts). */
+const eventInsert = prepared<{ message_id: string; status: string; at: number; provider: string | null; detail: string | null }>('message_event', (db, p) =>
+  db.insertInto('message_events').values({ message_id: p.message_id, status: p.status, at: p.at, provider: p.provider, detail: p.detail }));
+
+/** Inserts one event of a message (a receipt's note, a part's outcome); `at` epoch ms. */
+export async function insertEvent(ctx: JobContext, e: { message_id: string; status: string; at: number; provider: string | null; detail: string | null }): Promise<void> {
+  await eventInsert.run(ctx.trx, e);
+}
+
+/** Arguments of a transition's UPDATE: the `set` columns under their own names, the rest prefixed. */
+type TransitionArgs = Record<string, unknown> & { _to: string; _now: number; _id: string; _from: string; _lockedBy?: string };
+
+/**
+ * The guarded UPDATE of a transition, one prepared statement per shape: the columns `set`
+ * names (in sorted order) and whether the worker's lock is checked. Callers use a handful of
+ * shapes (sent, retry, failed, expired, a receipt's outcome, a re-dial), so this stays small.
+ */
+const transitionUpdates = new Map<string, Prepared<TransitionArgs, unknown>>();
+function transitionUpdate(columns: readonly string[], locked: boolean) {
+  const key = `${columns.join(',')}|${locked ? 'locked' : ''}`;
+  let stmt = transitionUpdates.get(key);
+  if (!stmt) {
+    stmt = prepared<TransitionArgs>(`message_transition_${transitionUpdates.size}`, (db, p) => {
+      const set: Record<string, unknown> = {};
+      for (const c of columns) set[c] = p[c];
+      let q = db
+        .updateTable('messages')
+        .set({ ...(set as Partial<Message>), status: p._to, updated_at: p._now })
+        .where('id', '=', p._id)
+        .where('status', '=', p._from);
+      if (locked) q = q.where('locked_by', '=', p._lockedBy!);
+      return q;
+    });
+    transitionUpdates.set(key, stmt);
+  }
+  return stmt;
+}
+
 /** Moves a message if the status machine allows it from its current state; false if not. */
 export async function transition(ctx: JobContext, m: Message, t: Transition): Promise<boolean> {
   if (!canMessageTransition(m.status as MessageStatus, t.to)) return false;
-  let q = ctx.trx
-    .updateTable('messages')
-    .set({ ...t.set, status: t.to, updated_at: t.now })
-    .where('id', '=', m.id)
-    .where('status', '=', m.status);
-  if (t.lockedBy) q = q.where('locked_by', '=', t.lockedBy);
-  const r = await q.executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) return false;
-  await ctx.trx
-    .insertInto('message_events')
-    .values({ message_id: m.id, status: t.to, at: t.now, provider: t.provider ?? null, detail: t.detail ?? null })
-    .execute();
+  const args: TransitionArgs = { _to: t.to, _now: t.now, _id: m.id, _from: m.status, _lockedBy: t.lockedBy };
+  const columns: string[] = [];
+  // As Kysely's set() would: an undefined value leaves its column out; status and updated_at are the transition's own.
+  for (const [c, v] of Object.entries(t.set ?? {}))
+    if (v !== undefined && c !== 'status' && c !== 'updated_at') {
+      columns.push(c);
+      args[c] = v;
+    }
+  columns.sort();
+  const r = await transitionUpdate(columns, Boolean(t.lockedBy)).run(ctx.trx, args);
+  if (affected(r) !== 1) return false;
+  await eventInsert.run(ctx.trx, { message_id: m.id, status: t.to, at: t.now, provider: t.provider ?? null, detail: t.detail ?? null });
   ctx.emit({
     type: 'message.status',
     messageId: m.id,
