@@ -14,9 +14,62 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { FINAL_MESSAGE_STATUSES, type MessageStatus } from '../core/status.ts';
 import type { AcceptedPart, Receipt } from '../providers/types.ts';
-import { messageMeta, transition } from './messages.ts';
-import type { Database, Message, MessagePart } from './schema.ts';
+import { insertEvent, messageMeta, transition } from './messages.ts';
+import { affected, prepared } from './prepared.ts';
+import type { Selectable } from 'kysely';
+import type { Database, Message, MessagePart, PendingReceiptsTable } from './schema.ts';
 import type { JobContext } from './writer.ts';
+
+/** Every column of a part, checked complete by the compiler: the match reads them beside the message's. */
+const PART_COLUMNS = Object.keys({
+  id: 1, message_id: 1, attempt: 1, part: 1, total: 1, provider: 1, provider_message_id: 1, carrier_key: 1, to_number: 1, outcome: 1, error_code: 1,
+  created_at: 1, final_at: 1,
+} satisfies Record<keyof MessagePart, 1>) as Array<keyof MessagePart>;
+
+/** A part with its message's whole row, as the receipt match reads them (part columns prefixed "part_"). */
+type PartWithMessage = Message & { [K in keyof MessagePart as `part_${K}`]: MessagePart[K] };
+
+// The hot statements of the send and receipt paths, compiled once (src/store/prepared.ts).
+const hot = {
+  insertPart: prepared<Omit<MessagePart, 'id'>>('part_insert', (db, p) =>
+    db
+      .insertInto('message_parts')
+      .values({
+        message_id: p.message_id, attempt: p.attempt, part: p.part, total: p.total, provider: p.provider, provider_message_id: p.provider_message_id,
+        carrier_key: p.carrier_key, to_number: p.to_number, outcome: p.outcome, error_code: p.error_code, created_at: p.created_at, final_at: p.final_at,
+      })
+      .onConflict((oc) => oc.columns(['message_id', 'attempt', 'part']).doNothing())),
+  partsOf: prepared<{ messageId: string; attempt: number }, MessagePart>('parts_of_attempt', (db, p) =>
+    db.selectFrom('message_parts').selectAll().where('message_id', '=', p.messageId).where('attempt', '=', p.attempt).orderBy('part')),
+  // The open parts under one key (the usual receipt), each with its message's row: one read, not two.
+  matchOne: prepared<{ provider: string; key: string }, PartWithMessage>('receipt_match', (db, p) =>
+    db
+      .selectFrom('message_parts as p')
+      .innerJoin('messages as m', 'm.id', 'p.message_id')
+      .selectAll('m')
+      .select(PART_COLUMNS.map((c) => `p.${c} as part_${c}` as const))
+      .where('p.provider', '=', p.provider)
+      .where('p.carrier_key', '=', p.key)
+      .where('p.outcome', 'is', null)
+      .orderBy('p.id', 'desc')),
+  closePart: prepared<{ id: number; outcome: string; errorCode: string | null; now: number }>('part_close', (db, p) =>
+    db.updateTable('message_parts').set({ outcome: p.outcome, error_code: p.errorCode, final_at: p.now }).where('id', '=', p.id).where('outcome', 'is', null)),
+  parked: prepared<{ provider: string; key: string }, Selectable<PendingReceiptsTable>>('parked_receipts_of_key', (db, p) =>
+    db.selectFrom('pending_receipts').selectAll().where('provider', '=', p.provider).where('provider_message_id', '=', p.key).orderBy('at')),
+  lockKey: prepared<{ provider: string; key: string }>('receipt_key_lock', (db, p) =>
+    db.selectNoFrom(sql<null>`pg_advisory_xact_lock(hashtext(${p.provider}), hashtext(${p.key}))`.as('locked'))),
+};
+
+/** A part and its message from one row of the match. */
+function splitPart(row: PartWithMessage): { part: MessagePart; m: Message } {
+  const part = {} as Record<string, unknown>;
+  const m = { ...row } as Record<string, unknown>;
+  for (const c of PART_COLUMNS) {
+    part[c] = row[`part_${c}`];
+    delete m[`part_${c}`];
+  }
+  return { part: part as unknown as MessagePart, m: m as unknown as Message };
+}
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked' | 'ambiguous';
 
@@ -50,25 +103,23 @@ export async function recordPart(
   t: { now: number; lockedBy: string; detail: string },
 ): Promise<void> {
   await lockKeys(ctx, provider, [part.key]);
-  await ctx.trx
-    .insertInto('message_parts')
-    .values({
-      message_id: m.id,
-      attempt: m.attempts,
-      part: part.index + 1,
-      total: part.total,
-      provider,
-      provider_message_id: part.providerMessageId,
-      carrier_key: part.key,
-      to_number: digitsOf(m.to_number),
-      outcome: null,
-      error_code: null,
-      created_at: t.now,
-      final_at: null,
-    })
-    .onConflict((oc) => oc.columns(['message_id', 'attempt', 'part']).doNothing())
-    .execute();
-  const parts = await partsOf(ctx, m.id, m.attempts);
+  const row: Omit<MessagePart, 'id'> = {
+    message_id: m.id,
+    attempt: m.attempts,
+    part: part.index + 1,
+    total: part.total,
+    provider,
+    provider_message_id: part.providerMessageId,
+    carrier_key: part.key,
+    to_number: digitsOf(m.to_number),
+    outcome: null,
+    error_code: null,
+    created_at: t.now,
+    final_at: null,
+  };
+  const inserted = affected(await hot.insertPart.run(ctx.trx, row)) === 1;
+  // A lone part just inserted is the whole attempt: no need to read it back.
+  const parts = inserted && part.total === 1 ? [row] : await partsOf(ctx, m.id, m.attempts);
   if (parts.length >= part.total) {
     const first = parts.find((p) => p.part === 1)!;
     await transition(ctx, m, {
@@ -83,8 +134,8 @@ export async function recordPart(
   await applyParked(ctx, provider, part.key, t.now);
 }
 
-function partsOf(ctx: JobContext, messageId: string, attempt: number): Promise<MessagePart[]> {
-  return ctx.trx.selectFrom('message_parts').selectAll().where('message_id', '=', messageId).where('attempt', '=', attempt).orderBy('part').execute();
+async function partsOf(ctx: JobContext, messageId: string, attempt: number): Promise<MessagePart[]> {
+  return (await hot.partsOf.run(ctx.trx, { messageId, attempt })).rows;
 }
 
 type Match =
@@ -102,30 +153,16 @@ type Match =
 async function match(ctx: JobContext, r: Receipt): Promise<Match> {
   const keys = r.candidates?.length ? r.candidates : [r.providerMessageId];
   const to = r.to ? digitsOf(r.to) : undefined;
-  const rows = await ctx.trx
-    .selectFrom('message_parts as p')
-    .innerJoin('messages as m', 'm.id', 'p.message_id')
-    .selectAll('p')
-    .select('m.status as message_status')
-    .where('p.provider', '=', r.provider)
-    .where('p.carrier_key', 'in', keys)
-    .where('p.outcome', 'is', null)
-    .orderBy('p.id', 'desc')
-    .execute();
-  const same = to ? rows.filter((p) => sameNumber(p.to_number, to)) : rows;
-  const open = same.filter((p) => !FINAL.has(p.message_status));
+  const rows = keys.length === 1 ? (await hot.matchOne.run(ctx.trx, { provider: r.provider, key: keys[0] })).rows : await matchAny(ctx, r.provider, keys);
+  const same = to ? rows.filter((p) => sameNumber(p.part_to_number, to)) : rows;
+  const open = same.filter((p) => !FINAL.has(p.status));
   if (open.length > 0) {
     // Several keys (auto): more than one message naming any of them is a guess; refuse it.
-    const messages = [...new Set(open.map((p) => p.message_id))];
+    const messages = [...new Set(open.map((p) => p.id))];
     if (keys.length > 1 && messages.length > 1) return { kind: 'ambiguous', ids: messages };
-    const { message_status: _, ...part } = open[0];
-    const m = await ctx.trx.selectFrom('messages').selectAll().where('id', '=', part.message_id).executeTakeFirstOrThrow();
-    return { kind: 'part', part, m };
+    return { kind: 'part', ...splitPart(open[0]) };
   }
-  if (same.length > 0) {
-    const { message_status: _, ...part } = same[0];
-    return { kind: 'late', part };
-  }
+  if (same.length > 0) return { kind: 'late', part: splitPart(same[0]).part };
   if (rows.length > 0) return { kind: 'none' };
   // A message sent before parts were recorded: its own carrier id, still open.
   const legacy = await ctx.trx
@@ -144,6 +181,22 @@ async function match(ctx: JobContext, r: Receipt): Promise<Match> {
   return fit.length > 1 ? { kind: 'ambiguous', ids: fit.map((m) => m.id) } : { kind: 'none' };
 }
 
+/** matchOne for a receipt naming several keys (an `auto` id format; rare, so built per call). */
+async function matchAny(ctx: JobContext, provider: string, keys: readonly string[]): Promise<PartWithMessage[]> {
+  const rows = await ctx.trx
+    .selectFrom('message_parts as p')
+    .innerJoin('messages as m', 'm.id', 'p.message_id')
+    .selectAll('m')
+    .select(PART_COLUMNS.map((c) => `p.${c} as part_${c}` as const))
+    .where('p.provider', '=', provider)
+    .where('p.carrier_key', 'in', keys)
+    .where('p.outcome', 'is', null)
+    .orderBy('p.id', 'desc')
+    .execute();
+  // The aliases are the part's columns; Kysely types a mapped alias list as a union of their types.
+  return rows as unknown as PartWithMessage[];
+}
+
 /**
  * On PostgreSQL a send's record and its receipt may run in two transactions at once (writer lanes,
  * or two instances: the receipt came in on another's bind); neither would see the other's
@@ -153,7 +206,7 @@ async function match(ctx: JobContext, r: Receipt): Promise<Match> {
  */
 async function lockKeys(ctx: JobContext, provider: string, keys: readonly string[]): Promise<void> {
   if (ctx.dialect !== 'postgres') return;
-  for (const key of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtext(${provider}), hashtext(${key}))`.execute(ctx.trx);
+  for (const key of [...new Set(keys)].sort()) await hot.lockKey.run(ctx.trx, { provider, key });
 }
 
 /** Apply a receipt, or park it when nothing matches yet. */
@@ -214,22 +267,13 @@ async function applyMatched(ctx: JobContext, r: Receipt, now: number): Promise<R
 
 /** Records a part's outcome (once); for a part of several, also as an event of its message. */
 async function closePart(ctx: JobContext, part: MessagePart, outcome: string, errorCode: string | null, now: number, note = ''): Promise<boolean> {
-  const closed = await ctx.trx
-    .updateTable('message_parts')
-    .set({ outcome, error_code: errorCode, final_at: now })
-    .where('id', '=', part.id)
-    .where('outcome', 'is', null)
-    .executeTakeFirst();
-  if (Number(closed.numUpdatedRows) !== 1) return false;
+  if (affected(await hot.closePart.run(ctx.trx, { id: part.id, outcome, errorCode, now })) !== 1) return false;
   if (part.total > 1) {
     const m = await ctx.trx.selectFrom('messages').select(['status', 'provider']).where('id', '=', part.message_id).executeTakeFirstOrThrow();
-    await ctx.trx
-      .insertInto('message_events')
-      .values({
-        message_id: part.message_id, status: m.status, at: now, provider: m.provider,
-        detail: `receipt part ${part.part}/${part.total}: ${outcome}${errorCode ? ` ${errorCode}` : ''}${note}`,
-      })
-      .execute();
+    await insertEvent(ctx, {
+      message_id: part.message_id, status: m.status, at: now, provider: m.provider,
+      detail: `receipt part ${part.part}/${part.total}: ${outcome}${errorCode ? ` ${errorCode}` : ''}${note}`,
+    });
   }
   return true;
 }
@@ -244,10 +288,7 @@ async function applyTo(
   label = '',
 ): Promise<boolean> {
   if (outcome === 'enroute') {
-    await ctx.trx
-      .insertInto('message_events')
-      .values({ message_id: m.id, status: m.status, at: now, provider: m.provider, detail: `receipt${label} ${errorCode ?? 'ENROUTE'}` })
-      .execute();
+    await insertEvent(ctx, { message_id: m.id, status: m.status, at: now, provider: m.provider, detail: `receipt${label} ${errorCode ?? 'ENROUTE'}` });
     return true;
   }
   if ((outcome === 'no_answer' || outcome === 'busy') && (await redial(ctx, m, errorCode ?? outcome, now))) return true;
@@ -293,13 +334,7 @@ async function redial(ctx: JobContext, m: Message, errorCode: string, now: numbe
 /** Applies receipts parked under `key` that now match an open part; a receipt parked under several keys goes once. */
 export async function applyParked(ctx: JobContext, provider: string, key: string, now: number): Promise<void> {
   await lockKeys(ctx, provider, [key]);
-  const parked = await ctx.trx
-    .selectFrom('pending_receipts')
-    .selectAll()
-    .where('provider', '=', provider)
-    .where('provider_message_id', '=', key)
-    .orderBy('at')
-    .execute();
+  const { rows: parked } = await hot.parked.run(ctx.trx, { provider, key });
   for (const p of parked) {
     const r: Receipt = {
       provider,
