@@ -15,7 +15,7 @@ import { type Kysely, sql } from 'kysely';
 import { FINAL_MESSAGE_STATUSES, type MessageStatus } from '../core/status.ts';
 import type { AcceptedPart, Receipt } from '../providers/types.ts';
 import { insertEvent, messageMeta, transition } from './messages.ts';
-import { affected, prepared } from './prepared.ts';
+import { affected, type Prepared, prepared } from './prepared.ts';
 import type { Selectable } from 'kysely';
 import type { Database, Message, MessagePart, PendingReceiptsTable } from './schema.ts';
 import type { JobContext } from './writer.ts';
@@ -41,17 +41,6 @@ const hot = {
       .onConflict((oc) => oc.columns(['message_id', 'attempt', 'part']).doNothing())),
   partsOf: prepared<{ messageId: string; attempt: number }, MessagePart>('parts_of_attempt', (db, p) =>
     db.selectFrom('message_parts').selectAll().where('message_id', '=', p.messageId).where('attempt', '=', p.attempt).orderBy('part')),
-  // The open parts under one key (the usual receipt), each with its message's row: one read, not two.
-  matchOne: prepared<{ provider: string; key: string }, PartWithMessage>('receipt_match', (db, p) =>
-    db
-      .selectFrom('message_parts as p')
-      .innerJoin('messages as m', 'm.id', 'p.message_id')
-      .selectAll('m')
-      .select(PART_COLUMNS.map((c) => `p.${c} as part_${c}` as const))
-      .where('p.provider', '=', p.provider)
-      .where('p.carrier_key', '=', p.key)
-      .where('p.outcome', 'is', null)
-      .orderBy('p.id', 'desc')),
   closePart: prepared<{ id: number; outcome: string; errorCode: string | null; now: number }>('part_close', (db, p) =>
     db.updateTable('message_parts').set({ outcome: p.outcome, error_code: p.errorCode, final_at: p.now }).where('id', '=', p.id).where('outcome', 'is', null)),
   parked: prepared<{ provider: string; key: string }, Selectable<PendingReceiptsTable>>('parked_receipts_of_key', (db, p) =>
@@ -153,7 +142,7 @@ type Match =
 async function match(ctx: JobContext, r: Receipt): Promise<Match> {
   const keys = r.candidates?.length ? r.candidates : [r.providerMessageId];
   const to = r.to ? digitsOf(r.to) : undefined;
-  const rows = keys.length === 1 ? (await hot.matchOne.run(ctx.trx, { provider: r.provider, key: keys[0] })).rows : await matchAny(ctx, r.provider, keys);
+  const rows = await openParts(ctx, r.provider, keys);
   const same = to ? rows.filter((p) => sameNumber(p.part_to_number, to)) : rows;
   const open = same.filter((p) => !FINAL.has(p.status));
   if (open.length > 0) {
@@ -181,20 +170,35 @@ async function match(ctx: JobContext, r: Receipt): Promise<Match> {
   return fit.length > 1 ? { kind: 'ambiguous', ids: fit.map((m) => m.id) } : { kind: 'none' };
 }
 
-/** matchOne for a receipt naming several keys (an `auto` id format; rare, so built per call). */
-async function matchAny(ctx: JobContext, provider: string, keys: readonly string[]): Promise<PartWithMessage[]> {
-  const rows = await ctx.trx
-    .selectFrom('message_parts as p')
-    .innerJoin('messages as m', 'm.id', 'p.message_id')
-    .selectAll('m')
-    .select(PART_COLUMNS.map((c) => `p.${c} as part_${c}` as const))
-    .where('p.provider', '=', provider)
-    .where('p.carrier_key', 'in', keys)
-    .where('p.outcome', 'is', null)
-    .orderBy('p.id', 'desc')
-    .execute();
-  // The aliases are the part's columns; Kysely types a mapped alias list as a union of their types.
-  return rows as unknown as PartWithMessage[];
+/**
+ * The open parts under any of `n` keys, each with its message's row (one read, not two): one
+ * prepared statement per key count. A receipt names one key, or a few under an `auto` id
+ * format (ids.ts receiptKeys: the id read as hex and as decimal), so this stays small.
+ */
+const matchStatements = new Map<number, Prepared<Record<string, string>, PartWithMessage>>();
+function matchStatement(n: number) {
+  let stmt = matchStatements.get(n);
+  if (!stmt) {
+    stmt = prepared<Record<string, string>, PartWithMessage>(`receipt_match_${n}`, (db, p) =>
+      db
+        .selectFrom('message_parts as p')
+        .innerJoin('messages as m', 'm.id', 'p.message_id')
+        .selectAll('m')
+        .select(PART_COLUMNS.map((c) => `p.${c} as part_${c}` as const))
+        .where('p.provider', '=', p.provider)
+        .where('p.carrier_key', 'in', Array.from({ length: n }, (_, i) => p[`k${i}`]))
+        .where('p.outcome', 'is', null)
+        .orderBy('p.id', 'desc'));
+    matchStatements.set(n, stmt);
+  }
+  return stmt;
+}
+
+/** The open parts under `keys` (one or more) of `provider`, newest first, each with its message. */
+async function openParts(ctx: JobContext, provider: string, keys: readonly string[]): Promise<PartWithMessage[]> {
+  const args: Record<string, string> = { provider };
+  keys.forEach((k, i) => (args[`k${i}`] = k));
+  return (await matchStatement(keys.length).run(ctx.trx, args)).rows;
 }
 
 /**
