@@ -49,15 +49,15 @@ const hot = {
     db.selectNoFrom(sql<null>`pg_advisory_xact_lock(hashtext(${p.provider}), hashtext(${p.key}))`.as('locked'))),
 };
 
-/** A part and its message from one row of the match. */
+/**
+ * A part and its message from one row of the match. The row stands for the message as it is:
+ * its extra part_* fields are never read as the message's, and copying 27 columns (or deleting
+ * 13) per receipt cost more than it saves.
+ */
 function splitPart(row: PartWithMessage): { part: MessagePart; m: Message } {
-  const part = {} as Record<string, unknown>;
-  const m = { ...row } as Record<string, unknown>;
-  for (const c of PART_COLUMNS) {
-    part[c] = row[`part_${c}`];
-    delete m[`part_${c}`];
-  }
-  return { part: part as unknown as MessagePart, m: m as unknown as Message };
+  const part = {} as Record<keyof MessagePart, unknown>;
+  for (const c of PART_COLUMNS) part[c] = row[`part_${c}`];
+  return { part: part as MessagePart, m: row };
 }
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked' | 'ambiguous';
