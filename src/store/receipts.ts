@@ -120,7 +120,7 @@ export async function recordPart(
       set: { provider, provider_message_id: first.provider_message_id, sent_at: t.now, next_attempt_at: t.now, error_code: null, error_message: null },
     });
   }
-  await applyParked(ctx, provider, part.key, t.now);
+  await applyParkedLocked(ctx, provider, part.key, t.now);
 }
 
 async function partsOf(ctx: JobContext, messageId: string, attempt: number): Promise<MessagePart[]> {
@@ -338,6 +338,11 @@ async function redial(ctx: JobContext, m: Message, errorCode: string, now: numbe
 /** Applies receipts parked under `key` that now match an open part; a receipt parked under several keys goes once. */
 export async function applyParked(ctx: JobContext, provider: string, key: string, now: number): Promise<void> {
   await lockKeys(ctx, provider, [key]);
+  await applyParkedLocked(ctx, provider, key, now);
+}
+
+/** applyParked for a caller already holding the key's lock (recordPart: a second lock was a round trip for nothing). */
+async function applyParkedLocked(ctx: JobContext, provider: string, key: string, now: number): Promise<void> {
   const { rows: parked } = await hot.parked.run(ctx.trx, { provider, key });
   for (const p of parked) {
     const r: Receipt = {

@@ -1,0 +1,106 @@
+// The end-to-end path's statements (issue 13): after accept, a message costs a claim, the record
+// of its carrier's answer and its receipt. Each is counted here at the database client, on the
+// run's dialect, so a change that adds a round trip per message fails a test; and what the
+// fewer statements write (events, statuses) is checked beside the count.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { build, type Harness } from '../helpers/gateway.ts';
+import { testDialect } from '../helpers/db.ts';
+import { claimDue, getMessageById, messageEvents } from '../../src/store/messages.ts';
+import { applyReceipt, recordPart } from '../../src/store/receipts.ts';
+import type { JobContext } from '../../src/store/writer.ts';
+
+/** Statements the database client ran (SQLite: prepared-statement runs; PostgreSQL: queries), and their SQL. */
+const seen: string[] = [];
+const probe = new SQLite(':memory:');
+const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+probe.close();
+for (const m of ['run', 'get', 'all', 'iterate']) {
+  const orig = proto[m];
+  proto[m] = function (this: { source: string }, ...a: unknown[]) {
+    seen.push(this.source);
+    return orig.apply(this, a);
+  };
+}
+const pgQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+  const q = a[0] as string | { text: string };
+  seen.push(typeof q === 'string' ? q : q.text);
+  return pgQuery.apply(this, a);
+} as typeof pg.Client.prototype.query;
+
+/** Runs `job` in a writer transaction; resolves with its result and the statements it ran (BEGIN/COMMIT not counted). */
+async function counted<T>(h: Harness, job: (ctx: JobContext) => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  let statements: string[] = [];
+  const result = await h.gw.writer.run(async (ctx) => {
+    const from = seen.length;
+    const out = await job(ctx);
+    statements = seen.slice(from);
+    return out;
+  });
+  return { result, statements };
+}
+
+async function queued(h: Harness, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await h.app.inject({ method: 'POST', url: '/v1/verifications', headers: h.auth(), payload: { to: `+97798${String(4000000 + i).padStart(8, '0')}`, channel: 'sms' } });
+    assert.equal(res.statusCode, 201, res.body);
+    ids.push(res.json().message.id);
+  }
+  return ids;
+}
+
+const rig = (t: Parameters<typeof build>[0]) => build(t, { dispatch: { enabled: false }, abuse: { enabled: false } }, { region: 'NP' });
+const pgLock = testDialect === 'postgres' ? 1 : 0;
+
+test('a claim leases every due row with its "sending" event in one statement on PostgreSQL, two on SQLite', async (t) => {
+  const h = await rig(t);
+  const ids = await queued(h, 3);
+  const { result: rows, statements } = await counted(h, (ctx) => claimDue(ctx.trx, ctx.dialect, { limit: 10, workerId: 'w1', leaseMs: 60_000, now: h.clock.now }));
+  assert.deepEqual(rows.map((m) => m.id).sort(), [...ids].sort());
+  assert.equal(statements.length, testDialect === 'postgres' ? 1 : 2, statements.join('\n'));
+  for (const m of rows) {
+    assert.equal(m.status, 'sending');
+    assert.equal(m.attempts, 1);
+    assert.equal(m.locked_by, 'w1');
+    assert.equal(m.next_attempt_at, h.clock.now + 60_000);
+    const events = await messageEvents(h.gw.store.db, m.id);
+    assert.deepEqual(events.map((e) => [e.status, e.detail, Number(e.at)]), [['queued', null, Number(m.created_at)], ['sending', 'attempt 1', h.clock.now]]);
+  }
+  // Claimed rows are leased: a second claim finds nothing, and writes no event.
+  const again = await counted(h, (ctx) => claimDue(ctx.trx, ctx.dialect, { limit: 10, workerId: 'w2', leaseMs: 60_000, now: h.clock.now }));
+  assert.equal(again.result.length, 0);
+  assert.equal((await messageEvents(h.gw.store.db, ids[0])).length, 2);
+});
+
+test('the answer of a lone part is recorded in four statements (not read back), and its receipt under two keys in four', async (t) => {
+  const h = await rig(t);
+  const [id] = await queued(h, 1);
+  const [m] = (await counted(h, (ctx) => claimDue(ctx.trx, ctx.dialect, { limit: 1, workerId: 'w1', leaseMs: 60_000, now: h.clock.now }))).result;
+  assert.equal(m.id, id);
+  const now = h.clock.now + 5;
+  // Part insert, guarded sending → sent, its event, the parked-receipt read (+ the key's lock on PostgreSQL).
+  const record = await counted(h, (ctx) => recordPart(ctx, m, 'carrier', { index: 0, total: 1, key: '1f', providerMessageId: '1F' }, { now, lockedBy: 'w1', detail: 'attempt 1' }));
+  assert.equal(record.statements.length, 4 + pgLock, record.statements.join('\n'));
+  const sent = await getMessageById(h.gw.store.db, id);
+  assert.equal(sent?.status, 'sent');
+  assert.equal(sent?.provider_message_id, '1F');
+  assert.equal(sent?.provider, 'carrier');
+  // An auto id format names two keys (hex and decimal readings); the match reads the part and its message at once.
+  const receipt = await counted(h, (ctx) =>
+    applyReceipt(ctx, { provider: 'carrier', providerMessageId: '1f', candidates: ['1f', '31'], outcome: 'delivered', at: new Date(now), to: m.to_number.slice(1) }, now + 1));
+  assert.equal(receipt.result, 'applied');
+  // Match, part close, guarded sent → delivered, its event (+ two key locks on PostgreSQL).
+  assert.equal(receipt.statements.length, 4 + 2 * pgLock, receipt.statements.join('\n'));
+  const done = await getMessageById(h.gw.store.db, id);
+  assert.equal(done?.status, 'delivered');
+  assert.equal(Number(done?.final_at), now + 1);
+  assert.deepEqual((await messageEvents(h.gw.store.db, id)).map((e) => e.status), ['queued', 'sending', 'sent', 'delivered']);
+  // Recording the same answer again is a no-op that reads the parts back (the row was already there).
+  const twice = await counted(h, (ctx) => recordPart(ctx, m, 'carrier', { index: 0, total: 1, key: '1f', providerMessageId: '1F' }, { now, lockedBy: 'w1', detail: 'attempt 1' }));
+  assert.ok(twice.statements.some((s) => /select \* from "message_parts"/.test(s)), twice.statements.join('\n'));
+  assert.equal((await getMessageById(h.gw.store.db, id))?.status, 'delivered');
+});
