@@ -380,6 +380,17 @@ const m008: Migration = {
   },
 };
 
+/**
+ * Verifications due to expire, by index (issue 13): the dispatcher's housekeeping looks for
+ * them on every poll, and without this it read every pending verification each time (7% of the
+ * server's CPU in a 3,000-message bench:e2e, growing with the table).
+ */
+const m010: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('verifications_due').on('verifications').columns(['status', 'expires_at']).execute();
+  },
+};
+
 export function migrations(dialect: DialectName): Record<string, Migration> {
   // One entry per line: work landing from parallel branches adds its own line.
   return {
@@ -392,6 +403,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '006_abuse': m006,
     '007_cluster': m007,
     '008_webhook_events': m008,
+    '010_verifications_due': m010,
   };
 }
 

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { build, type Harness } from '../helpers/gateway.ts';
 import { testDialect } from '../helpers/db.ts';
@@ -103,4 +104,16 @@ test('the answer of a lone part is recorded in four statements (not read back), 
   const twice = await counted(h, (ctx) => recordPart(ctx, m, 'carrier', { index: 0, total: 1, key: '1f', providerMessageId: '1F' }, { now, lockedBy: 'w1', detail: 'attempt 1' }));
   assert.ok(twice.statements.some((s) => /select \* from "message_parts"/.test(s)), twice.statements.join('\n'));
   assert.equal((await getMessageById(h.gw.store.db, id))?.status, 'delivered');
+});
+
+test('the housekeeping finds verifications due to expire by index, not by reading every pending one', async (t) => {
+  const h = await rig(t);
+  const due = h.gw.store.db.selectFrom('verifications').select('id').where('status', '=', 'pending').where('expires_at', '<=', h.clock.now).limit(500).compile();
+  if (testDialect === 'sqlite') {
+    const plan = await sql<{ detail: string }>`explain query plan ${sql.raw(due.sql.replace('?', "'pending'").replace('?', String(h.clock.now)).replace('?', '500'))}`.execute(h.gw.store.db);
+    assert.match(plan.rows.map((r) => r.detail).join('\n'), /USING (COVERING )?INDEX verifications_due \(status=\? AND expires_at<\?\)/);
+  } else {
+    const idx = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'verifications_due'`.execute(h.gw.store.db);
+    assert.match(idx.rows[0]?.indexdef ?? '', /\(status, expires_at\)/);
+  }
 });
