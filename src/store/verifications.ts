@@ -1,5 +1,5 @@
 /** Verification rows and the idempotency records that point at them. */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { VerificationStatus } from '../core/status.ts';
 import type { Database, Verification, VerificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
@@ -129,7 +129,8 @@ export async function expireDue(ctx: JobContext, now: number, limit = 500): Prom
     .updateTable('verifications')
     .set({ status: 'expired', updated_at: now })
     .where('id', 'in', (eb) =>
-      eb.selectFrom('verifications').select('id').where('status', '=', 'pending').where('expires_at', '<=', now).limit(limit),
+      // The literal lets the partial index verifications_due serve it (migration 010).
+      eb.selectFrom('verifications').select('id').where('status', '=', sql.lit('pending')).where('expires_at', '<=', now).limit(limit),
     )
     .returningAll()
     .execute();
