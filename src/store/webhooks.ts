@@ -3,7 +3,8 @@
  * (GroupWriter.beforeCommit), so a change and its webhook commit together or not at all; the
  * worker (src/webhooks/worker.ts) claims, delivers and records them here.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { prepared } from './prepared.ts';
 import type { DialectName } from './dialect.ts';
 import type { Account, Database, NewWebhookDelivery, WebhookDelivery } from './schema.ts';
 
@@ -93,28 +94,62 @@ export interface WebhookClaim {
  * never claim the same row; SQLite has one writer, so the subquery is already exclusive.
  */
 export async function claimDeliveries(db: Kysely<Database>, dialect: DialectName, o: WebhookClaim): Promise<WebhookDelivery[]> {
+  const { rows } = await hot.claim[dialect].run(db, { limit: o.limit, now: o.now, leaseUntil: o.now + o.leaseMs });
+  return rows;
+}
+
+/** The claim's UPDATE for `dialect` (see claimDeliveries), with named slots for its values. */
+function claimUpdate(db: Kysely<Database>, p: { limit: number; now: number; leaseUntil: number }, dialect: DialectName) {
   let due = headsOfSubjects(db)
     .select('w.id')
-    .where('w.next_attempt_at', '<=', o.now)
+    .where('w.next_attempt_at', '<=', p.now)
     .orderBy('w.next_attempt_at')
     .orderBy('w.id')
-    .limit(o.limit);
+    .limit(p.limit);
   if (dialect === 'postgres') due = due.forUpdate().skipLocked();
   return db
     .updateTable('webhook_outbox')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: o.now + o.leaseMs }))
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: p.leaseUntil }))
     .where('id', 'in', due)
     .where('state', '=', 'pending')
-    .returningAll()
-    .execute();
+    .returningAll();
 }
+
+/** Ids given as one JSON array parameter, as a subquery: one statement shape for any number of ids. */
+function idsOf(json: string, dialect: DialectName) {
+  return dialect === 'postgres' ? sql<number>`(select cast(json_array_elements_text(cast(${json} as json)) as bigint))` : sql<number>`(select value from json_each(${json}))`;
+}
+
+function markDeliveredUpdate(db: Kysely<Database>, p: { ids: string; attempts: number; now: number }, dialect: DialectName) {
+  return db
+    .updateTable('webhook_outbox')
+    .set({ state: 'delivered', delivered_at: p.now, last_error: null })
+    .where('id', 'in', idsOf(p.ids, dialect))
+    .where('attempts', '=', p.attempts)
+    .where('state', '=', 'pending')
+    .returning('id');
+}
+
+// The worker's statements, compiled once per dialect (src/store/prepared.ts): the claim and
+// the record of many 2xx were built per call, and the second with one SQL text per batch size.
+const hot = {
+  claim: {
+    sqlite: prepared<{ limit: number; now: number; leaseUntil: number }, WebhookDelivery>('webhook_claim', (db, p) => claimUpdate(db, p, 'sqlite')),
+    postgres: prepared<{ limit: number; now: number; leaseUntil: number }, WebhookDelivery>('webhook_claim_locked', (db, p) => claimUpdate(db, p, 'postgres')),
+  },
+  delivered: {
+    sqlite: prepared<{ ids: string; attempts: number; now: number }, { id: number }>('webhook_delivered', (db, p) => markDeliveredUpdate(db, p, 'sqlite')),
+    postgres: prepared<{ ids: string; attempts: number; now: number }, { id: number }>('webhook_delivered_pg', (db, p) => markDeliveredUpdate(db, p, 'postgres')),
+  },
+};
 
 /**
  * Records the 2xx of many deliveries in one statement per distinct `attempts` (the fencing token;
  * nearly always one statement): one UPDATE per delivery was half of a message's statements in
- * bench:e2e. Returns the ids recorded; a row missing from it had lost its claim (the attempts fence).
+ * bench:e2e. The ids go as one JSON array, so the statement is prepared once whatever the batch
+ * size. Returns the ids recorded; a row missing from it had lost its claim (the attempts fence).
  */
-export async function markDeliveredMany(db: Kysely<Database>, rows: ReadonlyArray<Pick<WebhookDelivery, 'id' | 'attempts'>>, now: number): Promise<Set<number>> {
+export async function markDeliveredMany(db: Kysely<Database>, dialect: DialectName, rows: ReadonlyArray<Pick<WebhookDelivery, 'id' | 'attempts'>>, now: number): Promise<Set<number>> {
   const byAttempts = new Map<number, number[]>();
   for (const r of rows) {
     const ids = byAttempts.get(r.attempts);
@@ -122,18 +157,10 @@ export async function markDeliveredMany(db: Kysely<Database>, rows: ReadonlyArra
     else byAttempts.set(r.attempts, [r.id]);
   }
   const done = new Set<number>();
-  for (const [attempts, ids] of byAttempts)
-    for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-      const updated = await db
-        .updateTable('webhook_outbox')
-        .set({ state: 'delivered', delivered_at: now, last_error: null })
-        .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
-        .where('attempts', '=', attempts)
-        .where('state', '=', 'pending')
-        .returning('id')
-        .execute();
-      for (const u of updated) done.add(u.id);
-    }
+  for (const [attempts, ids] of byAttempts) {
+    const { rows: updated } = await hot.delivered[dialect].run(db, { ids: JSON.stringify(ids), attempts, now });
+    for (const u of updated) done.add(u.id);
+  }
   return done;
 }
 

@@ -152,7 +152,7 @@ export class WebhookWorker {
       setImmediate(() => {
         const batch = this.delivered;
         this.delivered = [];
-        markDeliveredMany(this.d.db, batch.map((b) => b.row), this.d.now()).then(
+        markDeliveredMany(this.d.db, this.d.dialect, batch.map((b) => b.row), this.d.now()).then(
           (ids) => batch.forEach((b) => b.done(ids.has(b.row.id))),
           (err) => batch.forEach((b) => b.fail(err)),
         );

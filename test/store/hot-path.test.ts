@@ -12,6 +12,7 @@ import { testDialect } from '../helpers/db.ts';
 import { claimDue, getMessageById, messageEvents } from '../../src/store/messages.ts';
 import { applyReceipt, recordPart } from '../../src/store/receipts.ts';
 import type { JobContext } from '../../src/store/writer.ts';
+import { claimDeliveries, enqueueDeliveries, markDeliveredMany, pendingDelivery } from '../../src/store/webhooks.ts';
 
 /** Statements the database client ran (SQLite: prepared-statement runs; PostgreSQL: queries), and their SQL. */
 const seen: string[] = [];
@@ -128,4 +129,29 @@ test('the housekeeping finds verifications due to expire by index, and a send st
     const idx = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'verifications_due'`.execute(db);
     assert.match(idx.rows[0]?.indexdef ?? '', /\(expires_at\) WHERE \(\(?status\)?::text = 'pending'::text\)/);
   }
+});
+
+test('the 2xx of a batch of webhook deliveries are recorded by one statement whose text is the same for any batch size', async (t) => {
+  const h = await rig(t);
+  const now = h.clock.now;
+  await h.gw.writer.run(({ trx }) =>
+    enqueueDeliveries(trx, ['s1', 's2', 's3', 's4'].map((subject) =>
+      pendingDelivery({ account_id: h.account.id, event: 'message.status', subject_id: subject, status: 'delivered', format: 'native', payload: '{}', url: 'http://127.0.0.1:1/' }, now))));
+  const claimed = await claimDeliveries(h.gw.store.db, testDialect, { limit: 10, now, leaseMs: 15_000 });
+  assert.equal(claimed.length, 4);
+  const db = h.gw.store.db;
+  const from = seen.length;
+  const one = await markDeliveredMany(db, testDialect, claimed.slice(0, 1), now + 1);
+  const texts = seen.slice(from);
+  // Three more, one of them presenting a stale fencing token (a lost claim): not recorded.
+  const stale = { ...claimed[3], attempts: claimed[3].attempts + 1 };
+  const three = await markDeliveredMany(db, testDialect, [claimed[1], claimed[2], stale], now + 2);
+  const all = seen.slice(from);
+  assert.deepEqual([...one], [claimed[0].id]);
+  assert.deepEqual([...three].sort(), [claimed[1].id, claimed[2].id].sort());
+  assert.equal(texts.length, 1, texts.join('\n'));
+  // Two token groups in the second call: two runs of the first call's statement, no other text.
+  assert.deepEqual(new Set(all), new Set(texts), all.join('\n'));
+  const states = await db.selectFrom('webhook_outbox').select(['id', 'state', 'delivered_at']).orderBy('id').execute();
+  assert.deepEqual(states.map((r) => [r.state, r.delivered_at === null ? null : Number(r.delivered_at)]), [['delivered', now + 1], ['delivered', now + 2], ['delivered', now + 2], ['pending', null]]);
 });
