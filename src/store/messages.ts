@@ -144,20 +144,23 @@ export async function insertEvent(ctx: JobContext, e: { message_id: string; stat
   await eventInsert.run(ctx.trx, e);
 }
 
-/** Arguments of a transition's UPDATE: the `set` columns under their own names, the rest prefixed. */
-type TransitionArgs = Record<string, unknown> & { _to: string; _now: number; _id: string; _from: string; _lockedBy?: string };
+/** Arguments of a transition: the `set` columns under their own names, the rest prefixed (the event's too). */
+type TransitionArgs = Record<string, unknown> & { _to: string; _now: number; _id: string; _from: string; _lockedBy?: string; _provider: string | null; _detail: string | null };
 
 /**
- * The guarded UPDATE of a transition, one prepared statement per shape: the columns `set`
- * names (in sorted order) and whether the worker's lock is checked. Callers use a handful of
+ * A transition's guarded UPDATE, one prepared statement per shape: the columns `set` names (in
+ * sorted order), whether the worker's lock is checked, and the dialect. Callers use a handful of
  * shapes (sent, retry, failed, expired, a receipt's outcome, a re-dial), so this stays small.
+ * On PostgreSQL the UPDATE runs in a WITH and the event's INSERT reads its row: one statement
+ * (it inserts one row exactly when the guard let the update through); SQLite has no DML in
+ * WITH, so there the event is a second statement.
  */
-const transitionUpdates = new Map<string, Prepared<TransitionArgs, unknown>>();
-function transitionUpdate(columns: readonly string[], locked: boolean) {
-  const key = `${columns.join(',')}|${locked ? 'locked' : ''}`;
-  let stmt = transitionUpdates.get(key);
+const transitionStatements = new Map<string, Prepared<TransitionArgs, unknown>>();
+function transitionStatement(columns: readonly string[], locked: boolean, dialect: DialectName) {
+  const key = `${dialect}|${columns.join(',')}|${locked ? 'locked' : ''}`;
+  let stmt = transitionStatements.get(key);
   if (!stmt) {
-    stmt = prepared<TransitionArgs>(`message_transition_${transitionUpdates.size}`, (db, p) => {
+    const update = (db: Db, p: TransitionArgs) => {
       const set: Record<string, unknown> = {};
       for (const c of columns) set[c] = p[c];
       let q = db
@@ -167,8 +170,25 @@ function transitionUpdate(columns: readonly string[], locked: boolean) {
         .where('status', '=', p._from);
       if (locked) q = q.where('locked_by', '=', p._lockedBy!);
       return q;
-    });
-    transitionUpdates.set(key, stmt);
+    };
+    stmt = prepared<TransitionArgs>(`message_transition_${transitionStatements.size}`, (db, p) =>
+      dialect === 'sqlite'
+        ? update(db, p)
+        : db
+            .with('u', () => update(db, p).returning('id'))
+            .insertInto('message_events')
+            .columns(['message_id', 'status', 'at', 'provider', 'detail'])
+            .expression((eb) =>
+              eb.selectFrom('u').select([
+                'u.id as message_id',
+                // Typed, as an INSERT's SELECT list gives its parameters no column to take a type from.
+                sql<string>`cast(${p._to} as text)`.as('status'),
+                sql<number>`cast(${p._now} as bigint)`.as('at'),
+                sql<string | null>`cast(${p._provider} as text)`.as('provider'),
+                sql<string | null>`cast(${p._detail} as text)`.as('detail'),
+              ])),
+    );
+    transitionStatements.set(key, stmt);
   }
   return stmt;
 }
@@ -176,7 +196,7 @@ function transitionUpdate(columns: readonly string[], locked: boolean) {
 /** Moves a message if the status machine allows it from its current state; false if not. */
 export async function transition(ctx: JobContext, m: Message, t: Transition): Promise<boolean> {
   if (!canMessageTransition(m.status as MessageStatus, t.to)) return false;
-  const args: TransitionArgs = { _to: t.to, _now: t.now, _id: m.id, _from: m.status, _lockedBy: t.lockedBy };
+  const args: TransitionArgs = { _to: t.to, _now: t.now, _id: m.id, _from: m.status, _lockedBy: t.lockedBy, _provider: t.provider ?? null, _detail: t.detail ?? null };
   const columns: string[] = [];
   // As Kysely's set() would: an undefined value leaves its column out; status and updated_at are the transition's own.
   for (const [c, v] of Object.entries(t.set ?? {}))
@@ -185,9 +205,9 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
       args[c] = v;
     }
   columns.sort();
-  const r = await transitionUpdate(columns, Boolean(t.lockedBy)).run(ctx.trx, args);
+  const r = await transitionStatement(columns, Boolean(t.lockedBy), ctx.dialect).run(ctx.trx, args);
   if (affected(r) !== 1) return false;
-  await eventInsert.run(ctx.trx, { message_id: m.id, status: t.to, at: t.now, provider: t.provider ?? null, detail: t.detail ?? null });
+  if (ctx.dialect === 'sqlite') await eventInsert.run(ctx.trx, { message_id: m.id, status: t.to, at: t.now, provider: args._provider, detail: args._detail });
   ctx.emit({
     type: 'message.status',
     messageId: m.id,
