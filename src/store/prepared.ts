@@ -93,7 +93,7 @@ export function prepared<A extends Record<string, unknown>, R = unknown>(name: s
 }
 
 /** The dialect a Kysely instance or transaction speaks, from its adapter (no dialect to thread through callers). */
-function dialectOf(db: Runner): DialectName {
+export function dialectOf(db: Runner): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 

@@ -4,7 +4,7 @@
  * worker (src/webhooks/worker.ts) claims, delivers and records them here.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { prepared } from './prepared.ts';
+import { dialectOf, prepared } from './prepared.ts';
 import type { DialectName } from './dialect.ts';
 import type { Account, Database, NewWebhookDelivery, WebhookDelivery } from './schema.ts';
 
@@ -52,11 +52,35 @@ export function pendingDelivery(
   return { ...d, attempts: 0, next_attempt_at: now, state: 'pending', last_error: null, created_at: now, delivered_at: null };
 }
 
-// A multi-row insert stays under SQLite's bound-parameter limit (32,766) at 13 columns a row.
-const INSERT_CHUNK = 1000;
+/** The columns a new outbox row is written with, checked complete by the compiler. */
+const NEW_COLUMNS = Object.keys({
+  account_id: 1, event: 1, subject_id: 1, status: 1, format: 1, payload: 1, url: 1, attempts: 1, next_attempt_at: 1, state: 1, last_error: 1, created_at: 1,
+  delivered_at: 1,
+} satisfies Record<Exclude<keyof NewWebhookDelivery, 'id'>, 1>) as Array<Exclude<keyof NewWebhookDelivery, 'id'>>;
 
+/**
+ * Inserts the rows given as one JSON array: one statement text for any number of rows (a
+ * multi-row VALUES was built per batch and was a new SQL text per batch size). SQLite reads each
+ * field with ->>, PostgreSQL types them by the table's own row type.
+ */
+function enqueueStatement(db: Kysely<Database>, p: { rows: string }, dialect: DialectName) {
+  const from =
+    dialect === 'postgres'
+      ? db.selectFrom(sql<WebhookOutboxRow>`json_populate_recordset(null::webhook_outbox, cast(${p.rows} as json))`.as('j')).select(NEW_COLUMNS.map((c) => `j.${c}` as const))
+      : db.selectFrom(sql<{ value: string }>`json_each(${p.rows})`.as('j')).select(NEW_COLUMNS.map((c) => sql`${sql.ref('j.value')} ->> ${sql.lit(c)}`.as(c)));
+  return db.insertInto('webhook_outbox').columns(NEW_COLUMNS).expression(from as never);
+}
+type WebhookOutboxRow = { [K in (typeof NEW_COLUMNS)[number]]: NewWebhookDelivery[K] };
+
+const enqueue = {
+  sqlite: prepared<{ rows: string }>('webhook_enqueue', (db, p) => enqueueStatement(db, p, 'sqlite')),
+  postgres: prepared<{ rows: string }>('webhook_enqueue_pg', (db, p) => enqueueStatement(db, p, 'postgres')),
+};
+
+/** Inserts new outbox rows (pendingDelivery's) in the caller's transaction, in one statement. */
 export async function enqueueDeliveries(trx: Transaction<Database>, rows: NewWebhookDelivery[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto('webhook_outbox').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  if (rows.length === 0) return;
+  await enqueue[dialectOf(trx)].run(trx, { rows: JSON.stringify(rows) });
 }
 
 /** Pending rows (as `w`) with no older pending row of their subject: the only claimable ones. */

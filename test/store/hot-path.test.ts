@@ -157,3 +157,19 @@ test('the 2xx of a batch of webhook deliveries are recorded by one statement who
   const states = await db.selectFrom('webhook_outbox').select(['id', 'state', 'delivered_at']).orderBy('id').execute();
   assert.deepEqual(states.map((r) => [r.state, r.delivered_at === null ? null : Number(r.delivered_at)]), [['delivered', now + 1], ['delivered', now + 2], ['delivered', now + 2], ['pending', null]]);
 });
+
+test('new webhook deliveries are written by one statement whose text is the same for any number of rows, every column as given', async (t) => {
+  const h = await rig(t);
+  const now = h.clock.now;
+  const row = (subject: string) =>
+    pendingDelivery({ account_id: h.account.id, event: 'message.status', subject_id: subject, status: 'delivered', format: 'bitel', payload: JSON.stringify({ id: subject, text: 'é "quoted" \\\\ ۸۹' }), url: 'http://127.0.0.1:1/hook?a=1' }, now);
+  const one = await counted(h, ({ trx }) => enqueueDeliveries(trx, [row('s1')]));
+  const three = await counted(h, ({ trx }) => enqueueDeliveries(trx, [row('s2'), row('s3'), row('s4')]));
+  assert.equal(one.statements.length, 1, one.statements.join('\n'));
+  assert.deepEqual(three.statements, one.statements);
+  const stored = await h.gw.store.db.selectFrom('webhook_outbox').selectAll().orderBy('id').execute();
+  assert.deepEqual(
+    stored.map(({ id: _, ...r }) => ({ ...r, next_attempt_at: Number(r.next_attempt_at), created_at: Number(r.created_at) })),
+    ['s1', 's2', 's3', 's4'].map(row),
+  );
+});
