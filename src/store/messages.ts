@@ -8,10 +8,12 @@ import { type Kysely, sql } from 'kysely';
 import { canMessageTransition, type MessageStatus } from '../core/status.ts';
 import type { DialectName } from './dialect.ts';
 import type { JobContext } from './writer.ts';
-import { affected, type Prepared, prepared } from './prepared.ts';
+import { affected, dialectOf, type Prepared, prepared } from './prepared.ts';
 import type { Database, Message, MessageEvent, MessagesTable } from './schema.ts';
 
 type Db = Kysely<Database>;
+/** A Kysely instance or a transaction. */
+type Runner = Pick<Db, 'executeQuery' | 'getExecutor'>;
 
 /** What a message row keeps in `meta`: voice options and, for calls, how many dials were placed. */
 export interface MessageMeta {
@@ -219,6 +221,19 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
     provider: t.provider ?? t.set?.provider ?? m.provider,
   });
   return true;
+}
+
+// Rows by ids given as one JSON array: one statement text for any number of ids.
+const byIds = {
+  sqlite: prepared<{ ids: string }, Message>('messages_by_ids', (db, p) => db.selectFrom('messages').selectAll().where('id', 'in', sql<string>`(select value from json_each(${p.ids}))`)),
+  postgres: prepared<{ ids: string }, Message>('messages_by_ids_pg', (db, p) =>
+    db.selectFrom('messages').selectAll().where('id', 'in', sql<string>`(select json_array_elements_text(cast(${p.ids} as json)))`)),
+};
+
+/** The messages among `ids` (in no particular order), read in `db` (a Kysely instance or transaction). */
+export async function messagesByIds(db: Runner, ids: readonly string[]): Promise<Message[]> {
+  if (ids.length === 0) return [];
+  return (await byIds[dialectOf(db)].run(db, { ids: JSON.stringify(ids) })).rows;
 }
 
 export function getMessageById(db: Db, id: string): Promise<Message | undefined> {

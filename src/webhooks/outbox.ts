@@ -8,6 +8,7 @@ import type { Transaction } from 'kysely';
 import type { StoreEvent } from '../store/events.ts';
 import type { Database, Message, NewWebhookDelivery, Verification } from '../store/schema.ts';
 import { enqueueDeliveries, pendingDelivery } from '../store/webhooks.ts';
+import { messagesByIds } from '../store/messages.ts';
 import type { WebhookSettings } from './cache.ts';
 import { buildPayload, type WebhookFormats } from './format.ts';
 import { wantsEvent } from '../core/webhook-events.ts';
@@ -62,7 +63,7 @@ export class WebhookOutbox {
     const messages = new Map<string, Message>();
     const verifications = new Map<string, Verification>();
     if (messageIds.length > 0)
-      for (const m of await trx.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute()) messages.set(m.id, m);
+      for (const m of await messagesByIds(trx, messageIds)) messages.set(m.id, m);
     if (verificationIds.length > 0)
       for (const v of await trx.selectFrom('verifications').selectAll().where('id', 'in', verificationIds).execute()) verifications.set(v.id, v);
 

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { build, type Harness } from '../helpers/gateway.ts';
 import { testDialect } from '../helpers/db.ts';
-import { claimDue, getMessageById, messageEvents } from '../../src/store/messages.ts';
+import { claimDue, getMessageById, messageEvents, messagesByIds } from '../../src/store/messages.ts';
 import { applyReceipt, recordPart } from '../../src/store/receipts.ts';
 import type { JobContext } from '../../src/store/writer.ts';
 import { claimDeliveries, enqueueDeliveries, markDeliveredMany, pendingDelivery } from '../../src/store/webhooks.ts';
@@ -172,4 +172,16 @@ test('new webhook deliveries are written by one statement whose text is the same
     stored.map(({ id: _, ...r }) => ({ ...r, next_attempt_at: Number(r.next_attempt_at), created_at: Number(r.created_at) })),
     ['s1', 's2', 's3', 's4'].map(row),
   );
+});
+
+test('the webhook outbox reads the messages of a batch by one statement whose text is the same for any number of ids', async (t) => {
+  const h = await rig(t);
+  const ids = await queued(h, 3);
+  const one = await counted(h, ({ trx }) => messagesByIds(trx, ids.slice(0, 1)));
+  const three = await counted(h, ({ trx }) => messagesByIds(trx, [...ids, 'no-such-id']));
+  assert.deepEqual(one.result.map((m) => m.id), ids.slice(0, 1));
+  assert.deepEqual(three.result.map((m) => m.id).sort(), [...ids].sort());
+  assert.deepEqual(three.result.find((m) => m.id === ids[0]), await getMessageById(h.gw.store.db, ids[0]));
+  assert.equal(one.statements.length, 1);
+  assert.deepEqual(three.statements, one.statements);
 });
