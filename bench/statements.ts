@@ -8,10 +8,9 @@
  *
  *   node --import tsx bench/statements.ts        (OTPGATE_TEST_DB=postgres … for PostgreSQL)
  */
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { LIMIT_NAMES } from '../src/config.ts';
 import { build } from '../test/helpers/gateway.ts';
+import { countStatements } from '../test/helpers/statements.ts';
 
 let count = 0;
 const seen = new Map<string, number>();
@@ -20,22 +19,7 @@ const note = (sql: string) => {
   const k = sql.replace(/\s+/g, ' ').slice(0, 90);
   seen.set(k, (seen.get(k) ?? 0) + 1);
 };
-const probe = new SQLite(':memory:');
-const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-probe.close();
-for (const m of ['run', 'get', 'all', 'iterate']) {
-  const orig = proto[m];
-  proto[m] = function (this: { source: string }, ...a: unknown[]) {
-    note(this.source);
-    return orig.apply(this, a);
-  };
-}
-const pgQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
-pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-  const q = a[0] as string | { text: string };
-  note(typeof q === 'string' ? q : q.text);
-  return pgQuery.apply(this, a);
-} as typeof pg.Client.prototype.query;
+countStatements(note);
 
 const N = 50;
 const after: Array<() => unknown> = [];

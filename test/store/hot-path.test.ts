@@ -4,11 +4,10 @@
 // fewer statements write (events, statuses) is checked beside the count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { build, type Harness } from '../helpers/gateway.ts';
 import { testDialect } from '../helpers/db.ts';
+import { countStatements } from '../helpers/statements.ts';
 import { claimDue, getMessageById, messageEvents, messagesByIds } from '../../src/store/messages.ts';
 import { applyReceipt, recordPart } from '../../src/store/receipts.ts';
 import type { JobContext } from '../../src/store/writer.ts';
@@ -16,22 +15,7 @@ import { claimDeliveries, enqueueDeliveries, markDeliveredMany, pendingDelivery 
 
 /** Statements the database client ran (SQLite: prepared-statement runs; PostgreSQL: queries), and their SQL. */
 const seen: string[] = [];
-const probe = new SQLite(':memory:');
-const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-probe.close();
-for (const m of ['run', 'get', 'all', 'iterate']) {
-  const orig = proto[m];
-  proto[m] = function (this: { source: string }, ...a: unknown[]) {
-    seen.push(this.source);
-    return orig.apply(this, a);
-  };
-}
-const pgQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
-pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-  const q = a[0] as string | { text: string };
-  seen.push(typeof q === 'string' ? q : q.text);
-  return pgQuery.apply(this, a);
-} as typeof pg.Client.prototype.query;
+countStatements((text) => seen.push(text));
 
 /** Runs `job` in a writer transaction; resolves with its result and the statements it ran (BEGIN/COMMIT not counted). */
 async function counted<T>(h: Harness, job: (ctx: JobContext) => Promise<T>): Promise<{ result: T; statements: string[] }> {
