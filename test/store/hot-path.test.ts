@@ -169,3 +169,17 @@ test('the webhook outbox reads the messages of a batch by one statement whose te
   assert.equal(one.statements.length, 1);
   assert.deepEqual(three.statements, one.statements);
 });
+
+test('a claim takes the earliest due rows across queued ones and "sending" ones whose lease ran out, up to its limit', async (t) => {
+  const h = await rig(t);
+  const ids = await queued(h, 5);
+  const now = h.clock.now;
+  const db = h.gw.store.db;
+  // Due times: ids[0] +30, ids[1] +10 (a lapsed lease), ids[2] +20, ids[3] +40 (a lapsed lease), ids[4] not due yet.
+  const due = [[ids[0], 'queued', 30], [ids[1], 'sending', 10], [ids[2], 'queued', 20], [ids[3], 'sending', 40], [ids[4], 'queued', 1000]] as const;
+  for (const [id, status, at] of due) await db.updateTable('messages').set({ status, next_attempt_at: now + at }).where('id', '=', id).execute();
+  const claim = (limit: number) => counted(h, (ctx) => claimDue(ctx.trx, ctx.dialect, { limit, workerId: 'w1', leaseMs: 60_000, now: now + 100 }));
+  assert.deepEqual((await claim(3)).result.map((m) => m.id).sort(), [ids[1], ids[2], ids[0]].sort());
+  assert.deepEqual((await claim(3)).result.map((m) => m.id), [ids[3]]);
+  assert.deepEqual((await claim(3)).result, []);
+});
