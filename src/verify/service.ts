@@ -132,7 +132,7 @@ export class VerifyService {
     const test = ticket?.testCode !== undefined;
     const fresh = ticket?.testCode ?? generated;
 
-    const outcome = await this.d.writer.run(async (ctx): Promise<Stored | Refusal | { replay: string }> => {
+    const outcome = await this.d.writer.run(async (ctx): Promise<(Stored & { code: string }) | Refusal | { replay: string }> => {
       const { trx } = ctx;
       if (req.idempotency) {
         const prior = await V.getIdempotent(trx, req.account.id, req.idempotency.key);
@@ -199,7 +199,9 @@ export class VerifyService {
           response: JSON.stringify(stored),
           created_at: now,
         });
-      return stored;
+      // The plain code goes back beside the rows (never into the idempotency record): opening the
+      // sealed copy again after the commit was 2% of an accept's CPU.
+      return { ...stored, code };
     }).catch(async (e: unknown) => {
       await ticket?.undo();
       throw e;
@@ -211,7 +213,7 @@ export class VerifyService {
       const stored = JSON.parse(outcome.replay) as Stored;
       return { ...stored, code: openCode(this.d.keys.seal, stored.verification.code_sealed), replayed: true };
     }
-    return { ...outcome, code: openCode(this.d.keys.seal, outcome.verification.code_sealed), replayed: false };
+    return { ...outcome, replayed: false };
   }
 
   /**
