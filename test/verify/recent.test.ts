@@ -9,30 +9,41 @@ import pg from 'pg';
 import { RecentVerifications } from '../../src/verify/recent.ts';
 import { build } from '../helpers/gateway.ts';
 
-/** SQL text of every statement the database clients run while `fn` runs. */
-async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
+/**
+ * Records the SQL text of every statement the database clients run while `recording` is set.
+ * Installed before any gateway connects: src/store/postgres.ts binds each pool connection's query
+ * method when it connects.
+ */
+const seen: string[] = [];
+let recording = false;
+{
   const probe = new SQLite(':memory:');
   const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
   probe.close();
-  const saved = { run: proto.run, get: proto.get, all: proto.all, query: pg.Client.prototype.query };
-  for (const m of ['run', 'get', 'all'] as const)
+  for (const m of ['run', 'get', 'all']) {
+    const orig = proto[m];
     proto[m] = function (this: { source: string }, ...a: unknown[]) {
-      seen.push(this.source);
-      return saved[m].apply(this, a);
+      if (recording) seen.push(this.source);
+      return orig.apply(this, a);
     };
+  }
+  const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
   pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
     const q = a[0] as string | { text: string };
-    seen.push(typeof q === 'string' ? q : q.text);
-    return (saved.query as (...x: unknown[]) => unknown).apply(this, a);
+    if (recording) seen.push(typeof q === 'string' ? q : q.text);
+    return query.apply(this, a);
   } as typeof pg.Client.prototype.query;
+}
+
+async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
+  seen.length = 0;
+  recording = true;
   try {
     await fn();
   } finally {
-    Object.assign(proto, { run: saved.run, get: saved.get, all: saved.all });
-    pg.Client.prototype.query = saved.query;
+    recording = false;
   }
-  return seen;
+  return [...seen];
 }
 
 const readsVerification = (sql: string) => /^\s*select\b/i.test(sql) && /from "verifications"/i.test(sql);
