@@ -7,6 +7,7 @@ import {
   isSupportedCountry,
   parsePhoneNumberWithError,
   type CountryCode,
+  type NumberType,
   type PhoneNumber,
 } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
@@ -86,27 +87,37 @@ function normalize(raw: string, region: CountryCode | undefined, regionText: str
   // The first valid reading wins even when it is a landline: a later reading that
   // happens to be a mobile would most likely be somebody else's phone.
   let found: PhoneNumber | undefined;
+  let type: NumberType | undefined;
   let failure: { reason: FailReason; context: Context } | undefined;
   for (const c of candidates) {
     const outcome = parse(c.text, c.region);
-    if (typeof outcome === 'string') failure ??= { reason: outcome, context: { region: c.region } };
-    else if (outcome.isValid()) {
+    if (typeof outcome === 'string') {
+      failure ??= { reason: outcome, context: { region: c.region } };
+      continue;
+    }
+    // The number's type is read once: it is what isValid() computes (matching each type's
+    // pattern, the costly part of a send's parsing), so a typed number is valid; isValid()
+    // judges the rest (a country without type patterns).
+    const t = outcome.getType();
+    if (t !== undefined || outcome.isValid()) {
       found = outcome;
+      type = t;
       break;
-    } else failure ??= judgeInvalid(outcome, c.region);
+    }
+    failure ??= judgeInvalid(outcome, c.region);
   }
 
-  if (found && isReachable(found, allowFixedLine)) {
+  if (found && isReachable(type, allowFixedLine)) {
     return {
       ok: true,
       e164: found.number,
       country: found.country,
-      type: found.getType(),
+      type,
       national: found.nationalNumber,
     };
   }
   if (found) {
-    const kind = (found.getType() ?? 'unknown type').toLowerCase().replace(/_/g, ' ');
+    const kind = (type ?? 'unknown type').toLowerCase().replace(/_/g, ' ');
     const allowed = allowFixedLine ? 'mobile or fixed-line' : 'mobile';
     const example = exampleFor({ region: found.country, callingCode: found.countryCallingCode });
     return {
@@ -142,8 +153,7 @@ function parse(text: string, region: CountryCode | undefined): PhoneNumber | Fai
   }
 }
 
-function isReachable(n: PhoneNumber, allowFixedLine: boolean): boolean {
-  const type = n.getType();
+function isReachable(type: NumberType | undefined, allowFixedLine: boolean): boolean {
   return type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE' || (allowFixedLine && type === 'FIXED_LINE');
 }
 

@@ -64,6 +64,14 @@ export interface Prepared<A, R> {
  * expression that inspects the value). Literal values in `build` stay fixed. Compiled lazily,
  * once per dialect. `name` must be unique; on PostgreSQL it is the prepared statement's name.
  */
+/** Every hot statement declared so far, by name (tests read their SQL). */
+const declared = new Map<string, Prepared<never, unknown>>();
+
+/** The hot statements of the modules loaded so far, by name. */
+export function hotStatements(): ReadonlyMap<string, Prepared<never, unknown>> {
+  return declared;
+}
+
 export function prepared<A extends Record<string, unknown>, R = unknown>(name: string, build: (db: Kysely<Database>, p: A) => Compilable<R>): Prepared<A, R> {
   const plans: Partial<Record<DialectName, { compiled: CompiledQuery<R>; slots: Array<{ arg: string } | { value: unknown }> }>> = {};
   const plan = (dialect: DialectName) => {
@@ -77,7 +85,7 @@ export function prepared<A extends Record<string, unknown>, R = unknown>(name: s
     }
     return got;
   };
-  return {
+  const statement: Prepared<A, R> = {
     run(db, args) {
       const { compiled, slots } = plan(dialectOf(db));
       const parameters = new Array<unknown>(slots.length);
@@ -90,6 +98,8 @@ export function prepared<A extends Record<string, unknown>, R = unknown>(name: s
     },
     sql: (dialect) => plan(dialect).compiled.sql,
   };
+  declared.set(name, statement as unknown as Prepared<never, unknown>);
+  return statement;
 }
 
 /** The dialect a Kysely instance or transaction speaks, from its adapter (no dialect to thread through callers). */

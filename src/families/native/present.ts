@@ -4,7 +4,17 @@ import { redactedBody } from '../../verify/codemask.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function presentMessage(m: Message, currency: string, events?: MessageEvent[]) {
+/**
+ * iso() that converts each distinct instant once: a new verification and its message carry the
+ * same instant in four fields, and toISOString() was 1.5% of an accept's CPU.
+ */
+function isoOnce(): (ms: number) => string {
+  let lastMs = NaN;
+  let last = '';
+  return (ms) => (ms === lastMs ? last : ((lastMs = ms), (last = iso(ms))));
+}
+
+export function presentMessage(m: Message, currency: string, events?: MessageEvent[], at = isoOnce()) {
   return {
     id: m.id,
     verification_id: m.verification_id,
@@ -18,8 +28,8 @@ export function presentMessage(m: Message, currency: string, events?: MessageEve
     provider: m.provider,
     attempts: m.attempts,
     error_code: m.error_code,
-    created_at: iso(m.created_at),
-    updated_at: iso(m.updated_at),
+    created_at: at(m.created_at),
+    updated_at: at(m.updated_at),
     ...(events
       ? {
           body: redactedBody(m.body),
@@ -30,6 +40,7 @@ export function presentMessage(m: Message, currency: string, events?: MessageEve
 }
 
 export function presentVerification(v: Verification, message?: Message, currency = 'USD') {
+  const at = isoOnce();
   return {
     id: v.id,
     to: v.to_number,
@@ -37,12 +48,12 @@ export function presentVerification(v: Verification, message?: Message, currency
     status: v.status,
     locale: v.locale,
     app_name: v.app_name,
-    expires_at: iso(v.expires_at),
+    expires_at: at(v.expires_at),
     send_count: v.send_count,
     attempts: v.attempts,
     max_attempts: v.max_attempts,
-    created_at: iso(v.created_at),
-    updated_at: iso(v.updated_at),
-    ...(message ? { message: presentMessage(message, currency) } : {}),
+    created_at: at(v.created_at),
+    updated_at: at(v.updated_at),
+    ...(message ? { message: presentMessage(message, currency, undefined, at) } : {}),
   };
 }
