@@ -81,7 +81,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const bus = new ClusterBus({ dialect: store.dialect, url: config.database_url, hub, log: log.child({ component: 'cluster' }) });
   const strategy = writeStrategy(store.dialect, config.store.group_commit_max);
   const writer = new GroupWriter(store.db, hub, strategy.max, strategy.lanes, store.dialect);
-  const webhooks = new Webhooks({ db: store.db, dialect: store.dialect, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now, formats: webhookFormats });
+  const webhooks = new Webhooks({ db: store.db, hub, options: config.webhooks, log: log.child({ component: 'webhooks' }), now, formats: webhookFormats });
   // Each status change writes its webhook rows in its own transaction (no change without its webhook).
   writer.beforeCommit = webhooks.outbox.enqueue;
   const inbox = new InboxStore(store.db, hub);

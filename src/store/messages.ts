@@ -8,7 +8,7 @@ import { type Kysely, sql } from 'kysely';
 import { canMessageTransition, type MessageStatus } from '../core/status.ts';
 import type { DialectName } from './dialect.ts';
 import type { JobContext } from './writer.ts';
-import { affected, dialectOf, type Prepared, prepared } from './prepared.ts';
+import { affected, jsonValues, type Prepared, prepared } from './prepared.ts';
 import type { Database, Message, MessageEvent, MessagesTable } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -122,27 +122,27 @@ function claimEventsOf(db: Db, from: 'c' | 'messages', now: number) {
 // Compiled once (src/store/prepared.ts). PostgreSQL claims and writes the events in one
 // statement (an UPDATE and an INSERT in WITH); SQLite has no DML in WITH, so its events are a
 // second statement that reads the claimed ids from one JSON array (one shape for any batch).
-const claims = {
-  sqlite: prepared<ClaimArgs, Message>('message_claim', (db, p) => claimUpdate(db, p, 'sqlite')),
-  sqliteEvents: prepared<{ ids: string; now: number }>('message_claim_events', (db, p) =>
-    db
-      .insertInto('message_events')
-      .columns(claimEventColumns)
-      .expression(claimEventsOf(db, 'messages', p.now).where('id', 'in', sql<string>`(select value from json_each(${p.ids}))`))),
-  postgres: prepared<ClaimArgs, Message>('message_claim_with_events', (db, p) =>
-    db
-      .with('c', () => claimUpdate(db, p, 'postgres'))
-      .with('e', (q) => q.insertInto('message_events').columns(claimEventColumns).expression(claimEventsOf(q as unknown as Db, 'c', p.now)))
-      .selectFrom('c')
-      .selectAll()),
-};
+const claim = prepared<ClaimArgs, Message>('message_claim', (db, p, dialect) =>
+  dialect === 'sqlite'
+    ? claimUpdate(db, p, dialect)
+    : db
+        .with('c', () => claimUpdate(db, p, dialect))
+        .with('e', (q) => q.insertInto('message_events').columns(claimEventColumns).expression(claimEventsOf(q as unknown as Db, 'c', p.now)))
+        .selectFrom('c')
+        .selectAll(),
+);
+const claimEvents = prepared<{ ids: string; now: number }>('message_claim_events', (db, p, dialect) =>
+  db
+    .insertInto('message_events')
+    .columns(claimEventColumns)
+    .expression(claimEventsOf(db, 'messages', p.now).where('id', 'in', jsonValues(p.ids, dialect))),
+);
 
 /** Leases up to `limit` due rows to `workerId` as "sending" (attempts + 1, each with its event); returns them. */
 export async function claimDue(db: Db, dialect: DialectName, o: ClaimOptions): Promise<Message[]> {
   const args: ClaimArgs = { limit: o.limit, workerId: o.workerId, now: o.now, leaseUntil: o.now + o.leaseMs };
-  if (dialect === 'postgres') return (await claims.postgres.run(db, args)).rows;
-  const { rows } = await claims.sqlite.run(db, args);
-  if (rows.length > 0) await claims.sqliteEvents.run(db, { ids: JSON.stringify(rows.map((m) => m.id)), now: o.now });
+  const { rows } = await claim.run(db, args);
+  if (dialect === 'sqlite' && rows.length > 0) await claimEvents.run(db, { ids: JSON.stringify(rows.map((m) => m.id)), now: o.now });
   return rows;
 }
 
@@ -170,15 +170,15 @@ type TransitionArgs = Record<string, unknown> & { _to: string; _now: number; _id
 
 /**
  * A transition's guarded UPDATE, one prepared statement per shape: the columns `set` names (in
- * sorted order), whether the worker's lock is checked, and the dialect. Callers use a handful of
+ * sorted order) and whether the worker's lock is checked (each compiled per dialect). Callers use a handful of
  * shapes (sent, retry, failed, expired, a receipt's outcome, a re-dial), so this stays small.
  * On PostgreSQL the UPDATE runs in a WITH and the event's INSERT reads its row: one statement
  * (it inserts one row exactly when the guard let the update through); SQLite has no DML in
  * WITH, so there the event is a second statement.
  */
 const transitionStatements = new Map<string, Prepared<TransitionArgs, unknown>>();
-function transitionStatement(columns: readonly string[], locked: boolean, dialect: DialectName) {
-  const key = `${dialect}|${columns.join(',')}|${locked ? 'locked' : ''}`;
+function transitionStatement(columns: readonly string[], locked: boolean) {
+  const key = `${columns.join(',')}|${locked ? 'locked' : ''}`;
   let stmt = transitionStatements.get(key);
   if (!stmt) {
     const update = (db: Db, p: TransitionArgs) => {
@@ -192,7 +192,7 @@ function transitionStatement(columns: readonly string[], locked: boolean, dialec
       if (locked) q = q.where('locked_by', '=', p._lockedBy!);
       return q;
     };
-    stmt = prepared<TransitionArgs>(`message_transition_${transitionStatements.size}`, (db, p) =>
+    stmt = prepared<TransitionArgs>(`message_transition_${transitionStatements.size}`, (db, p, dialect) =>
       dialect === 'sqlite'
         ? update(db, p)
         : db
@@ -226,7 +226,7 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
       args[c] = v;
     }
   columns.sort();
-  const r = await transitionStatement(columns, Boolean(t.lockedBy), ctx.dialect).run(ctx.trx, args);
+  const r = await transitionStatement(columns, Boolean(t.lockedBy)).run(ctx.trx, args);
   if (affected(r) !== 1) return false;
   if (ctx.dialect === 'sqlite') await eventInsert.run(ctx.trx, { message_id: m.id, status: t.to, at: t.now, provider: args._provider, detail: args._detail });
   ctx.emit({
@@ -243,16 +243,12 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
 }
 
 // Rows by ids given as one JSON array: one statement text for any number of ids.
-const byIds = {
-  sqlite: prepared<{ ids: string }, Message>('messages_by_ids', (db, p) => db.selectFrom('messages').selectAll().where('id', 'in', sql<string>`(select value from json_each(${p.ids}))`)),
-  postgres: prepared<{ ids: string }, Message>('messages_by_ids_pg', (db, p) =>
-    db.selectFrom('messages').selectAll().where('id', 'in', sql<string>`(select json_array_elements_text(cast(${p.ids} as json)))`)),
-};
+const byIds = prepared<{ ids: string }, Message>('messages_by_ids', (db, p, dialect) => db.selectFrom('messages').selectAll().where('id', 'in', jsonValues(p.ids, dialect)));
 
 /** The messages among `ids` (in no particular order), read in `db` (a Kysely instance or transaction). */
 export async function messagesByIds(db: Runner, ids: readonly string[]): Promise<Message[]> {
   if (ids.length === 0) return [];
-  return (await byIds[dialectOf(db)].run(db, { ids: JSON.stringify(ids) })).rows;
+  return (await byIds.run(db, { ids: JSON.stringify(ids) })).rows;
 }
 
 export function getMessageById(db: Db, id: string): Promise<Message | undefined> {

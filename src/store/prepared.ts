@@ -17,6 +17,8 @@ import {
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  type RawBuilder,
+  sql,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -58,12 +60,6 @@ export interface Prepared<A, R> {
   sql(dialect: DialectName): string;
 }
 
-/**
- * Declares a hot statement. `build` writes it with Kysely, taking every varying value from `p`
- * (its fields stand for the named arguments: pass them where a value goes, never into an
- * expression that inspects the value). Literal values in `build` stay fixed. Compiled lazily,
- * once per dialect. `name` must be unique; on PostgreSQL it is the prepared statement's name.
- */
 /** Every hot statement declared so far, by name (tests read their SQL). */
 const declared = new Map<string, Prepared<never, unknown>>();
 
@@ -72,13 +68,24 @@ export function hotStatements(): ReadonlyMap<string, Prepared<never, unknown>> {
   return declared;
 }
 
-export function prepared<A extends Record<string, unknown>, R = unknown>(name: string, build: (db: Kysely<Database>, p: A) => Compilable<R>): Prepared<A, R> {
+/**
+ * Declares a hot statement. `build` writes it with Kysely, taking every varying value from `p`
+ * (its fields stand for the named arguments: pass them where a value goes, never into an
+ * expression that inspects the value). Literal values in `build` stay fixed. `build` is told the
+ * dialect it compiles for, so a statement whose SQL differs by dialect (row locks, JSON
+ * functions, DML in WITH) is still one declaration under one name. Compiled lazily, once per
+ * dialect. `name` must be unique; on PostgreSQL it is the prepared statement's name.
+ */
+export function prepared<A extends Record<string, unknown>, R = unknown>(
+  name: string,
+  build: (db: Kysely<Database>, p: A, dialect: DialectName) => Compilable<R>,
+): Prepared<A, R> {
   const plans: Partial<Record<DialectName, { compiled: CompiledQuery<R>; slots: Array<{ arg: string } | { value: unknown }> }>> = {};
   const plan = (dialect: DialectName) => {
     let got = plans[dialect];
     if (!got) {
       const p = new Proxy({}, { get: (_t, key) => `${SLOT}${String(key)}` }) as A;
-      const compiled = build(compiler(dialect), p).compile();
+      const compiled = build(compiler(dialect), p, dialect).compile();
       const slots = compiled.parameters.map((v) => (typeof v === 'string' && v.startsWith(SLOT) ? { arg: v.slice(SLOT.length) } : { value: v }));
       if (dialect === 'postgres') names.set(compiled.sql, `otpgate_${name}`);
       plans[dialect] = got = { compiled, slots };
@@ -105,6 +112,17 @@ export function prepared<A extends Record<string, unknown>, R = unknown>(name: s
 /** The dialect a Kysely instance or transaction speaks, from its adapter (no dialect to thread through callers). */
 export function dialectOf(db: Runner): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * The values of a JSON array parameter (`json`: JSON.stringify of strings or integers) as a
+ * one-column subquery, for `where(col, 'in', …)`: one statement text for any number of values,
+ * where an IN list is a new SQL text (and a new prepare) per count. `bigint` casts each value
+ * for an integer column on PostgreSQL (SQLite's json_each gives integers as they are).
+ */
+export function jsonValues(json: unknown, dialect: DialectName, type: 'text' | 'bigint' = 'text'): RawBuilder<never> {
+  if (dialect === 'sqlite') return sql<never>`(select value from json_each(${json}))`;
+  return type === 'bigint' ? sql<never>`(select cast(json_array_elements_text(cast(${json} as json)) as bigint))` : sql<never>`(select json_array_elements_text(cast(${json} as json)))`;
 }
 
 /** Rows an UPDATE, INSERT or DELETE changed, as a number. */

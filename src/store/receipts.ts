@@ -11,12 +11,11 @@
  * applied when a part under that key is recorded, or by the periodic sweep.
  */
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { FINAL_MESSAGE_STATUSES, type MessageStatus } from '../core/status.ts';
 import type { AcceptedPart, Receipt } from '../providers/types.ts';
 import { insertEvent, messageMeta, transition } from './messages.ts';
 import { affected, type Prepared, prepared } from './prepared.ts';
-import type { Selectable } from 'kysely';
 import type { Database, Message, MessagePart, PendingReceiptsTable } from './schema.ts';
 import type { JobContext } from './writer.ts';
 

@@ -4,7 +4,7 @@
  * worker (src/webhooks/worker.ts) claims, delivers and records them here.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { dialectOf, prepared } from './prepared.ts';
+import { jsonValues, prepared } from './prepared.ts';
 import type { DialectName } from './dialect.ts';
 import type { Account, Database, NewWebhookDelivery, WebhookDelivery } from './schema.ts';
 
@@ -63,24 +63,19 @@ const NEW_COLUMNS = Object.keys({
  * multi-row VALUES was built per batch and was a new SQL text per batch size). SQLite reads each
  * field with ->>, PostgreSQL types them by the table's own row type.
  */
-function enqueueStatement(db: Kysely<Database>, p: { rows: string }, dialect: DialectName) {
+const enqueue = prepared<{ rows: string }>('webhook_enqueue', (db, p, dialect) => {
   const from =
     dialect === 'postgres'
       ? db.selectFrom(sql<WebhookOutboxRow>`json_populate_recordset(null::webhook_outbox, cast(${p.rows} as json))`.as('j')).select(NEW_COLUMNS.map((c) => `j.${c}` as const))
       : db.selectFrom(sql<{ value: string }>`json_each(${p.rows})`.as('j')).select(NEW_COLUMNS.map((c) => sql`${sql.ref('j.value')} ->> ${sql.lit(c)}`.as(c)));
   return db.insertInto('webhook_outbox').columns(NEW_COLUMNS).expression(from as never);
-}
+});
 type WebhookOutboxRow = { [K in (typeof NEW_COLUMNS)[number]]: NewWebhookDelivery[K] };
-
-const enqueue = {
-  sqlite: prepared<{ rows: string }>('webhook_enqueue', (db, p) => enqueueStatement(db, p, 'sqlite')),
-  postgres: prepared<{ rows: string }>('webhook_enqueue_pg', (db, p) => enqueueStatement(db, p, 'postgres')),
-};
 
 /** Inserts new outbox rows (pendingDelivery's) in the caller's transaction, in one statement. */
 export async function enqueueDeliveries(trx: Transaction<Database>, rows: NewWebhookDelivery[]): Promise<void> {
   if (rows.length === 0) return;
-  await enqueue[dialectOf(trx)].run(trx, { rows: JSON.stringify(rows) });
+  await enqueue.run(trx, { rows: JSON.stringify(rows) });
 }
 
 /** Pending rows (as `w`) with no older pending row of their subject: the only claimable ones. */
@@ -117,8 +112,8 @@ export interface WebhookClaim {
  * On PostgreSQL the inner SELECT locks with SKIP LOCKED (like messages.claimDue) so instances
  * never claim the same row; SQLite has one writer, so the subquery is already exclusive.
  */
-export async function claimDeliveries(db: Kysely<Database>, dialect: DialectName, o: WebhookClaim): Promise<WebhookDelivery[]> {
-  const { rows } = await hot.claim[dialect].run(db, { limit: o.limit, now: o.now, leaseUntil: o.now + o.leaseMs });
+export async function claimDeliveries(db: Kysely<Database>, o: WebhookClaim): Promise<WebhookDelivery[]> {
+  const { rows } = await hot.claim.run(db, { limit: o.limit, now: o.now, leaseUntil: o.now + o.leaseMs });
   return rows;
 }
 
@@ -139,16 +134,11 @@ function claimUpdate(db: Kysely<Database>, p: { limit: number; now: number; leas
     .returningAll();
 }
 
-/** Ids given as one JSON array parameter, as a subquery: one statement shape for any number of ids. */
-function idsOf(json: string, dialect: DialectName) {
-  return dialect === 'postgres' ? sql<number>`(select cast(json_array_elements_text(cast(${json} as json)) as bigint))` : sql<number>`(select value from json_each(${json}))`;
-}
-
 function markDeliveredUpdate(db: Kysely<Database>, p: { ids: string; attempts: number; now: number }, dialect: DialectName) {
   return db
     .updateTable('webhook_outbox')
     .set({ state: 'delivered', delivered_at: p.now, last_error: null })
-    .where('id', 'in', idsOf(p.ids, dialect))
+    .where('id', 'in', jsonValues(p.ids, dialect, 'bigint'))
     .where('attempts', '=', p.attempts)
     .where('state', '=', 'pending')
     .returning('id');
@@ -157,14 +147,8 @@ function markDeliveredUpdate(db: Kysely<Database>, p: { ids: string; attempts: n
 // The worker's statements, compiled once per dialect (src/store/prepared.ts): the claim and
 // the record of many 2xx were built per call, and the second with one SQL text per batch size.
 const hot = {
-  claim: {
-    sqlite: prepared<{ limit: number; now: number; leaseUntil: number }, WebhookDelivery>('webhook_claim', (db, p) => claimUpdate(db, p, 'sqlite')),
-    postgres: prepared<{ limit: number; now: number; leaseUntil: number }, WebhookDelivery>('webhook_claim_locked', (db, p) => claimUpdate(db, p, 'postgres')),
-  },
-  delivered: {
-    sqlite: prepared<{ ids: string; attempts: number; now: number }, { id: number }>('webhook_delivered', (db, p) => markDeliveredUpdate(db, p, 'sqlite')),
-    postgres: prepared<{ ids: string; attempts: number; now: number }, { id: number }>('webhook_delivered_pg', (db, p) => markDeliveredUpdate(db, p, 'postgres')),
-  },
+  claim: prepared<{ limit: number; now: number; leaseUntil: number }, WebhookDelivery>('webhook_claim', claimUpdate),
+  delivered: prepared<{ ids: string; attempts: number; now: number }, { id: number }>('webhook_delivered', markDeliveredUpdate),
 };
 
 /**
@@ -173,7 +157,7 @@ const hot = {
  * bench:e2e. The ids go as one JSON array, so the statement is prepared once whatever the batch
  * size. Returns the ids recorded; a row missing from it had lost its claim (the attempts fence).
  */
-export async function markDeliveredMany(db: Kysely<Database>, dialect: DialectName, rows: ReadonlyArray<Pick<WebhookDelivery, 'id' | 'attempts'>>, now: number): Promise<Set<number>> {
+export async function markDeliveredMany(db: Kysely<Database>, rows: ReadonlyArray<Pick<WebhookDelivery, 'id' | 'attempts'>>, now: number): Promise<Set<number>> {
   const byAttempts = new Map<number, number[]>();
   for (const r of rows) {
     const ids = byAttempts.get(r.attempts);
@@ -182,7 +166,7 @@ export async function markDeliveredMany(db: Kysely<Database>, dialect: DialectNa
   }
   const done = new Set<number>();
   for (const [attempts, ids] of byAttempts) {
-    const { rows: updated } = await hot.delivered[dialect].run(db, { ids: JSON.stringify(ids), attempts, now });
+    const { rows: updated } = await hot.delivered.run(db, { ids: JSON.stringify(ids), attempts, now });
     for (const u of updated) done.add(u.id);
   }
   return done;

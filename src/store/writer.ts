@@ -81,8 +81,6 @@ export const SQLITE_SLICE_MS = 4;
 
 export class GroupWriter {
   private queue: Pending[] = [];
-  /** Time budget of one batch (SQLite only; PostgreSQL's batches wait on the network, not the loop). */
-  private readonly sliceMs: number | undefined;
   private active = 0;
   private scheduled = false;
   /** Batches committed and jobs run, for the bench and metrics. */
@@ -96,10 +94,9 @@ export class GroupWriter {
     private readonly max = 512,
     private readonly lanes = 1,
     private readonly dialect: DialectName = 'sqlite',
-    sliceMs: number | undefined = dialect === 'sqlite' ? SQLITE_SLICE_MS : undefined,
-  ) {
-    this.sliceMs = sliceMs;
-  }
+    /** Time budget of one batch (SQLite only; PostgreSQL's batches wait on the network, not the loop). */
+    private readonly sliceMs: number | undefined = dialect === 'sqlite' ? SQLITE_SLICE_MS : undefined,
+  ) {}
 
   run<T>(job: Job<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import type { Database, WebhookDelivery } from '../store/schema.ts';
 import { type AccountWebhook, copyForRedelivery, type DeliveryQuery, getDelivery, listDeliveries, setAccountWebhook } from '../store/webhooks.ts';
@@ -23,7 +22,6 @@ export type WebhookOptions = Config['webhooks'];
 
 export interface WebhooksDeps {
   db: Kysely<Database>;
-  dialect: DialectName;
   hub: EventHub;
   options: WebhookOptions;
   log: Logger;

@@ -10,7 +10,6 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.ts';
-import type { DialectName } from '../store/dialect.ts';
 import type { EventHub } from '../store/events.ts';
 import type { Database, WebhookDelivery } from '../store/schema.ts';
 import { ClaimPump } from '../store/pump.ts';
@@ -22,7 +21,6 @@ import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 
 export interface WebhookWorkerDeps {
   db: Kysely<Database>;
-  dialect: DialectName;
   hub: EventHub;
   settings: WebhookSettings;
   options: Config['webhooks'];
@@ -50,7 +48,7 @@ export class WebhookWorker {
     this.agents = { http: new HttpAgent(agent), https: new HttpsAgent(agent) };
     this.pump = new ClaimPump({
       concurrency: d.options.concurrency,
-      claim: (limit) => claimDeliveries(d.db, d.dialect, { limit, now: d.now(), leaseMs: this.leaseMs }),
+      claim: (limit) => claimDeliveries(d.db, { limit, now: d.now(), leaseMs: this.leaseMs }),
       process: (row) => this.process(row),
       onRowError: (err, row) => d.log.error({ err, delivery: row.id }, 'recording a webhook delivery failed; its lease will retry it'),
       onClaimError: (err) => d.log.error({ err }, 'claiming due webhooks failed'),
@@ -152,7 +150,7 @@ export class WebhookWorker {
       setImmediate(() => {
         const batch = this.delivered;
         this.delivered = [];
-        markDeliveredMany(this.d.db, this.d.dialect, batch.map((b) => b.row), this.d.now()).then(
+        markDeliveredMany(this.d.db, batch.map((b) => b.row), this.d.now()).then(
           (ids) => batch.forEach((b) => b.done(ids.has(b.row.id))),
           (err) => batch.forEach((b) => b.fail(err)),
         );

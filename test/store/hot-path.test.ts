@@ -123,15 +123,15 @@ test('the 2xx of a batch of webhook deliveries are recorded by one statement who
   await h.gw.writer.run(({ trx }) =>
     enqueueDeliveries(trx, ['s1', 's2', 's3', 's4'].map((subject) =>
       pendingDelivery({ account_id: h.account.id, event: 'message.status', subject_id: subject, status: 'delivered', format: 'native', payload: '{}', url: 'http://127.0.0.1:1/' }, now))));
-  const claimed = await claimDeliveries(h.gw.store.db, testDialect, { limit: 10, now, leaseMs: 15_000 });
+  const claimed = await claimDeliveries(h.gw.store.db, { limit: 10, now, leaseMs: 15_000 });
   assert.equal(claimed.length, 4);
   const db = h.gw.store.db;
   const from = seen.length;
-  const one = await markDeliveredMany(db, testDialect, claimed.slice(0, 1), now + 1);
+  const one = await markDeliveredMany(db, claimed.slice(0, 1), now + 1);
   const texts = seen.slice(from);
   // Three more, one of them presenting a stale fencing token (a lost claim): not recorded.
   const stale = { ...claimed[3], attempts: claimed[3].attempts + 1 };
-  const three = await markDeliveredMany(db, testDialect, [claimed[1], claimed[2], stale], now + 2);
+  const three = await markDeliveredMany(db, [claimed[1], claimed[2], stale], now + 2);
   const all = seen.slice(from);
   assert.deepEqual([...one], [claimed[0].id]);
   assert.deepEqual([...three].sort(), [claimed[1].id, claimed[2].id].sort());

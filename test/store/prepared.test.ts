@@ -10,7 +10,7 @@ import { hotStatements } from '../../src/store/prepared.ts';
 // use its value): 11 µs against 3 µs for the accept path's pending lookup. A hot statement writes
 // its LIMIT into the SQL. The dispatcher's claim is the one exception: its LIMIT is the claim's
 // batch size, which varies by call, and it runs once per batch, not once per message.
-const BATCH_SIZED = new Set(['message_claim', 'message_claim_with_events', 'webhook_claim', 'webhook_claim_locked']);
+const BATCH_SIZED = new Set(['message_claim', 'webhook_claim']);
 test('no hot statement binds its LIMIT', () => {
   const all = [...hotStatements()];
   assert.ok(all.some(([name]) => name === 'verification_pending'), 'the accept path\'s statements are declared');
