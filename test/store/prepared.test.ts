@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import '../../src/store/accounts.ts';
 import '../../src/store/ledger.ts';
 import '../../src/store/messages.ts';
+import '../../src/store/receipts.ts';
 import '../../src/store/verifications.ts';
+import '../../src/store/webhooks.ts';
 import { hotStatements } from '../../src/store/prepared.ts';
 
 // SQLite re-prepares a statement whose LIMIT is a bound parameter on every run (the planner may

@@ -4,10 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { RecentVerifications } from '../../src/verify/recent.ts';
 import { build } from '../helpers/gateway.ts';
+import { countStatements } from '../helpers/statements.ts';
 
 /**
  * Records the SQL text of every statement the database clients run while `recording` is set.
@@ -16,24 +15,9 @@ import { build } from '../helpers/gateway.ts';
  */
 const seen: string[] = [];
 let recording = false;
-{
-  const probe = new SQLite(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
-  probe.close();
-  for (const m of ['run', 'get', 'all']) {
-    const orig = proto[m];
-    proto[m] = function (this: { source: string }, ...a: unknown[]) {
-      if (recording) seen.push(this.source);
-      return orig.apply(this, a);
-    };
-  }
-  const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
-  pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
-    const q = a[0] as string | { text: string };
-    if (recording) seen.push(typeof q === 'string' ? q : q.text);
-    return query.apply(this, a);
-  } as typeof pg.Client.prototype.query;
-}
+countStatements((sql) => {
+  if (recording) seen.push(sql);
+});
 
 async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
   seen.length = 0;
