@@ -337,6 +337,20 @@ test('bad credentials on every route: 401 naming Authorization, before the body 
 // fast-check: generated values, not just the ones we thought of.
 const RUNS = 40;
 
+/**
+ * Whether Fastify's body parser (secure-json-parse, onProtoPoisoning and onConstructorPoisoning
+ * 'error') refuses this value: a `__proto__` key anywhere, or a `constructor` key whose value is
+ * an object with a `prototype` key. A `"__proto__"` string as a value is ordinary data.
+ */
+function poisoned(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(o, '__proto__')) return true;
+  const c = Object.prototype.hasOwnProperty.call(o, 'constructor') ? o.constructor : undefined;
+  if (c !== null && typeof c === 'object' && Object.prototype.hasOwnProperty.call(c, 'prototype')) return true;
+  return Object.values(o).some(poisoned);
+}
+
 test('property: any JSON value of the wrong type in any field is a 400 naming that field', async (t) => {
   const h = await build(t);
   for (const { url, base, fields } of ROUTES) {
@@ -348,12 +362,11 @@ test('property: any JSON value of the wrong type in any field is a 400 naming th
         async ([name, kind], v) => {
           const text = JSON.stringify({ ...base, [name]: v });
           const res = await h.app.inject({ method: 'POST', url, headers: { ...h.auth(), 'content-type': 'application/json' }, payload: text });
-          // secure-json-parse refuses prototype keys anywhere in the body.
-          const poisoned = /"(__proto__|constructor)"/.test(text);
-          assertRefused(res, poisoned ? { status: 400, code: 'invalid_json' } : { status: 400, code: typeCodes(kind), field: name }, `${url} ${name}=${text.slice(0, 80)}`);
+          assertRefused(res, poisoned(v) ? { status: 400, code: 'invalid_json' } : { status: 400, code: typeCodes(kind), field: name }, `${url} ${name}=${text.slice(0, 80)}`);
         },
       ),
-      { numRuns: RUNS },
+      // CI's seed 1269342318 found the first: "__proto__" as a string value is data, not poison.
+      { numRuns: RUNS, examples: [[entries[0], { '': { '': '__proto__' } }], [entries[0], { constructor: 1 }], [entries[0], [{ constructor: { prototype: 1 } }]]] },
     );
   }
 });
