@@ -166,19 +166,21 @@ export async function insertEvent(ctx: JobContext, e: { message_id: string; stat
 }
 
 /** Arguments of a transition: the `set` columns under their own names, the rest prefixed (the event's too). */
-type TransitionArgs = Record<string, unknown> & { _to: string; _now: number; _id: string; _from: string; _lockedBy?: string; _provider: string | null; _detail: string | null };
+type TransitionArgs = Record<string, unknown> & { _to: string; _now: number; _id: string; _lockedBy?: string; _provider: string | null; _detail: string | null };
 
 /**
  * A transition's guarded UPDATE, one prepared statement per shape: the columns `set` names (in
- * sorted order) and whether the worker's lock is checked (each compiled per dialect). Callers use a handful of
- * shapes (sent, retry, failed, expired, a receipt's outcome, a re-dial), so this stays small.
+ * sorted order), the status it moves from (a literal in the SQL: messages_sent_at is a partial
+ * index on status, so a bound status made SQLite re-prepare on every run) and whether the
+ * worker's lock is checked (each compiled per dialect). Callers use a handful of shapes (sent,
+ * retry, failed, expired, a receipt's outcome, a re-dial), so this stays small.
  * On PostgreSQL the UPDATE runs in a WITH and the event's INSERT reads its row: one statement
  * (it inserts one row exactly when the guard let the update through); SQLite has no DML in
  * WITH, so there the event is a second statement.
  */
 const transitionStatements = new Map<string, Prepared<TransitionArgs, unknown>>();
-function transitionStatement(columns: readonly string[], locked: boolean) {
-  const key = `${columns.join(',')}|${locked ? 'locked' : ''}`;
+function transitionStatement(columns: readonly string[], from: string, locked: boolean) {
+  const key = `${columns.join(',')}|${from}|${locked ? 'locked' : ''}`;
   let stmt = transitionStatements.get(key);
   if (!stmt) {
     const update = (db: Db, p: TransitionArgs) => {
@@ -188,7 +190,7 @@ function transitionStatement(columns: readonly string[], locked: boolean) {
         .updateTable('messages')
         .set({ ...(set as Partial<Message>), status: p._to, updated_at: p._now })
         .where('id', '=', p._id)
-        .where('status', '=', p._from);
+        .where('status', '=', from);
       if (locked) q = q.where('locked_by', '=', p._lockedBy!);
       return q;
     };
@@ -217,7 +219,7 @@ function transitionStatement(columns: readonly string[], locked: boolean) {
 /** Moves a message if the status machine allows it from its current state; false if not. */
 export async function transition(ctx: JobContext, m: Message, t: Transition): Promise<boolean> {
   if (!canMessageTransition(m.status as MessageStatus, t.to)) return false;
-  const args: TransitionArgs = { _to: t.to, _now: t.now, _id: m.id, _from: m.status, _lockedBy: t.lockedBy, _provider: t.provider ?? null, _detail: t.detail ?? null };
+  const args: TransitionArgs = { _to: t.to, _now: t.now, _id: m.id, _lockedBy: t.lockedBy, _provider: t.provider ?? null, _detail: t.detail ?? null };
   const columns: string[] = [];
   // As Kysely's set() would: an undefined value leaves its column out; status and updated_at are the transition's own.
   for (const [c, v] of Object.entries(t.set ?? {}))
@@ -226,7 +228,7 @@ export async function transition(ctx: JobContext, m: Message, t: Transition): Pr
       args[c] = v;
     }
   columns.sort();
-  const r = await transitionStatement(columns, Boolean(t.lockedBy)).run(ctx.trx, args);
+  const r = await transitionStatement(columns, m.status, Boolean(t.lockedBy)).run(ctx.trx, args);
   if (affected(r) !== 1) return false;
   if (ctx.dialect === 'sqlite') await eventInsert.run(ctx.trx, { message_id: m.id, status: t.to, at: t.now, provider: args._provider, detail: args._detail });
   ctx.emit({
