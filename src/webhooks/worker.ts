@@ -16,6 +16,7 @@ import { ClaimPump } from '../store/pump.ts';
 import { claimDeliveries, markDeliveredMany, markFailed, nextDeliveryDueAt } from '../store/webhooks.ts';
 import type { WebhookSettings } from './cache.ts';
 import { renderBody, type WebhookFormats } from './format.ts';
+import { mayHaveQueued } from './outbox.ts';
 import type { Config } from '../config.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 
@@ -69,9 +70,8 @@ export class WebhookWorker {
     this.pump.start();
     this.shutdown = new AbortController();
     this.offHub = this.d.hub.on((e) => {
-      // Committed changes of accounts with a webhook (or not yet known) may have queued a row.
-      if ((e.type === 'message.status' || e.type === 'message.created' || e.type === 'verification.status') && this.d.settings.peek(e.accountId) !== null)
-        this.wake();
+      // Committed changes that the account's webhook filter wants (or of settings not yet known) may have queued a row.
+      if ('accountId' in e && mayHaveQueued(e, this.d.settings.peek(e.accountId))) this.wake();
     });
     this.tick();
   }
