@@ -23,7 +23,7 @@ import { metricsRoute } from './metrics.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
 import { webhookRoutes } from '../families/native/webhook.ts';
-import { familyPlugins } from '../families/index.ts';
+import { compiledOnFirstUse, familyPlugins } from '../families/index.ts';
 
 export interface AppOptions {
   logger?: boolean;
@@ -87,13 +87,15 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   const auth = new ApiKeyAuth(gw.store.db, gw.now);
   app.decorate('auth', auth);
   await app.register(healthRoutes, { gw });
-  await app.register(nativeRoutes, { gw, auth });
-  await app.register(webhookRoutes, { gw, auth });
+  // Validators and serializers compiled on a route's first request, as the families' are: an
+  // idle gateway holds none of them (issue 13), and a first request is validated the same.
+  await app.register(compiledOnFirstUse(nativeRoutes), { gw, auth });
+  await app.register(compiledOnFirstUse(webhookRoutes), { gw, auth });
   for (const family of familyPlugins()) await app.register(family, { gw, auth });
-  if (gw.config.dev_inbox.enabled) await app.register(inboxRoutes, { gw });
+  if (gw.config.dev_inbox.enabled) await app.register(compiledOnFirstUse(inboxRoutes), { gw });
   await app.register(hookRoutes, { gw });
-  await app.register(adminRoutes, { gw });
+  await app.register(compiledOnFirstUse(adminRoutes), { gw });
   await app.register(metricsRoute, { gw });
-  await app.register(consoleRoutes, { gw });
+  await app.register(compiledOnFirstUse(consoleRoutes), { gw });
   return app;
 }
