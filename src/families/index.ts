@@ -5,7 +5,7 @@
  * about 5 MB of an idle gateway's RSS (issue 13).
  */
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify';
 import { bitelRoutes } from './bitel/index.ts';
 import type { FamilyPlugin } from '../http/plugin.ts';
 import { tingtingRoutes } from './tingting/index.ts';
@@ -26,11 +26,12 @@ type Builder = (externalSchemas: unknown, serverOptions: unknown) => (route: unk
 type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 
 /**
- * `plugin` with Fastify's default compilers (same Ajv options, same shared schemas, same
+ * `plugin` (a family, or any encapsulated routes plugin: src/http/app.ts wraps the native, admin,
+ * inbox and console routes too) with Fastify's default compilers (same Ajv options, same shared schemas, same
  * handling of headers, as the factory still is Fastify's, not a custom compiler), each route's
  * part compiled on its first request instead of at registration.
  */
-export function compiledOnFirstUse(plugin: FamilyPlugin): FamilyPlugin {
+export function compiledOnFirstUse<Options extends FastifyPluginOptions>(plugin: FastifyPluginAsync<Options>): FastifyPluginAsync<Options> {
   return async (app, opts) => {
     setLazyCompilers(app);
     await plugin(app, opts);

@@ -1,16 +1,17 @@
 /**
- * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, drain guard,
- * health) → the API families → dev inbox → carrier callbacks → admin → /metrics → the console.
+ * The HTTP app, plugins in a visible order: external (swagger) → app-wide (errors, Swagger UI
+ * loaded on first use, drain guard, health) → the API families → dev inbox → carrier callbacks →
+ * admin → /metrics → the console.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Gateway } from '../gateway.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { ApiKeyAuth } from './auth.ts';
 import { drainOversized, emptyBodyTolerantJson } from './body.ts';
 import { nativeErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.ts';
+import { lazyDocs } from './docs.ts';
 import { namedComponents } from './openapi.ts';
 import * as N from '../families/native/schemas.ts';
 import * as T from '../families/tingting/schemas.ts';
@@ -22,7 +23,7 @@ import { metricsRoute } from './metrics.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { nativeRoutes } from '../families/native/routes.ts';
 import { webhookRoutes } from '../families/native/webhook.ts';
-import { familyPlugins } from '../families/index.ts';
+import { compiledOnFirstUse, familyPlugins } from '../families/index.ts';
 
 export interface AppOptions {
   logger?: boolean;
@@ -71,7 +72,6 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
     },
     transform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Body handling for every route (families inherit it; TingTing reads its bodies its own way).
   emptyBodyTolerantJson(app);
@@ -80,18 +80,22 @@ export async function buildApp(gw: Gateway, opts: AppOptions = {}): Promise<Fast
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; see /docs` } });
   });
+  // Swagger UI, loaded when /docs is first asked for (src/http/docs.ts).
+  lazyDocs(app, { ui: { routePrefix: '/docs' }, errorHandler: nativeErrorHandler });
 
   addDrainGuard(app, gw);
   const auth = new ApiKeyAuth(gw.store.db, gw.now);
   app.decorate('auth', auth);
   await app.register(healthRoutes, { gw });
-  await app.register(nativeRoutes, { gw, auth });
-  await app.register(webhookRoutes, { gw, auth });
+  // Validators and serializers compiled on a route's first request, as the families' are: an
+  // idle gateway holds none of them (issue 13), and a first request is validated the same.
+  await app.register(compiledOnFirstUse(nativeRoutes), { gw, auth });
+  await app.register(compiledOnFirstUse(webhookRoutes), { gw, auth });
   for (const family of familyPlugins()) await app.register(family, { gw, auth });
-  if (gw.config.dev_inbox.enabled) await app.register(inboxRoutes, { gw });
+  if (gw.config.dev_inbox.enabled) await app.register(compiledOnFirstUse(inboxRoutes), { gw });
   await app.register(hookRoutes, { gw });
-  await app.register(adminRoutes, { gw });
+  await app.register(compiledOnFirstUse(adminRoutes), { gw });
   await app.register(metricsRoute, { gw });
-  await app.register(consoleRoutes, { gw });
+  await app.register(compiledOnFirstUse(consoleRoutes), { gw });
   return app;
 }
