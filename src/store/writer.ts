@@ -94,8 +94,12 @@ export class GroupWriter {
     private readonly max = 512,
     private readonly lanes = 1,
     private readonly dialect: DialectName = 'sqlite',
-    /** Time budget of one batch (SQLite only; PostgreSQL's batches wait on the network, not the loop). */
-    private readonly sliceMs: number | undefined = dialect === 'sqlite' ? SQLITE_SLICE_MS : undefined,
+    /**
+     * Time budget of one batch (SQLite only by default; PostgreSQL's batches wait on the network,
+     * not the loop). `null` = no slice: a batch takes everything queued, up to max. (Not
+     * `undefined`: an explicit undefined takes the default, so on SQLite it meant a 4 ms slice.)
+     */
+    private readonly sliceMs: number | null = dialect === 'sqlite' ? SQLITE_SLICE_MS : null,
   ) {}
 
   run<T>(job: Job<T>): Promise<T> {
@@ -128,7 +132,7 @@ export class GroupWriter {
         const settled = await this.commit(batch);
         // Jobs the slice had no time for go first into the next batch, in their order.
         if (settled < batch.length) this.queue.unshift(...batch.slice(settled));
-        if (this.sliceMs !== undefined) await new Promise((r) => setImmediate(r));
+        if (this.sliceMs !== null) await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.active--;
@@ -148,7 +152,7 @@ export class GroupWriter {
         const ctx: JobContext = { trx, emit: (e) => events.push(e), dialect: this.dialect };
         const out: unknown[] = [];
         for (const p of batch) {
-          if (out.length > 0 && this.sliceMs !== undefined && performance.now() - started >= this.sliceMs) break;
+          if (out.length > 0 && this.sliceMs !== null && performance.now() - started >= this.sliceMs) break;
           out.push(await p.job(ctx));
         }
         if (this.beforeCommit && events.length > 0) await this.beforeCommit(trx, events);

@@ -83,7 +83,10 @@ export async function build(
     auth: (tk = token) => ({ authorization: `Bearer ${tk}` }),
     newAccount,
     async settle() {
-      for (let i = 0; i < 200; i++) {
+      // A time budget, not a count of 5 ms turns: 200 turns were about a second, and a send in
+      // flight on a loaded machine (or over PostgreSQL) can take longer than that to finish.
+      const end = Date.now() + 30_000;
+      while (Date.now() < end) {
         await gw.writer.flush();
         const due = await gw.dispatcher.nextDue();
         const busy = await gw.store.db
@@ -105,7 +108,7 @@ export async function build(
         gw.dispatcher.wake();
         await new Promise((r) => setTimeout(r, 5));
       }
-      throw new Error('dispatcher did not settle');
+      throw new Error('dispatcher did not settle in 30 s');
     },
   };
 }

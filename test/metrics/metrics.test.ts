@@ -83,7 +83,16 @@ test('/metrics: counters, histograms and gauges follow real sends over a real SM
   const code = await h.gw.store.db.selectFrom('verifications').select('code_sealed').where('id', '=', us.json().id).executeTakeFirstOrThrow();
   const right = await h.app.inject({ method: 'POST', url: '/v1/verifications/check', headers: h.auth(), payload: { id: us.json().id, code: h.gw.verify.revealCode(code) } });
   assert.equal(right.json().valid, true, right.body);
-  await new Promise((r) => setTimeout(r, 50)); // the receipt counter reads the row after the event
+  // The receipt counter may read the message row after the event (off the write path): wait until
+  // all three receipts are counted (a fixed 50 ms sleep lost that race on a loaded machine), then
+  // each is checked exactly below.
+  for (let i = 0; ; i++) {
+    const receipts = (await scrape(h)).find((f) => f.name === 'otpgate_receipts_total')?.metrics ?? [];
+    const counted = receipts.reduce((sum, s) => sum + Number(s.value ?? 0), 0);
+    if (counted >= 3) break;
+    assert.ok(i < 400, `three receipts counted (have ${counted})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 
   const m = await scrape(h);
   assert.equal(value(m, 'otpgate_sends_total', { family: 'native', channel: 'sms', country: 'US' }), 2);
