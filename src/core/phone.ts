@@ -38,6 +38,8 @@ interface NumberingPlanRuntime {
 
 const MAX_INPUT = 64; // longer is no phone number; also bounds the work done on hostile input
 const FALLBACK_EXAMPLE = '+14155552671';
+/** Digits of the longest E.164 number, country code included (ITU-T E.164 §6.1). */
+const E164_MAX_DIGITS = 15;
 
 export function isRegionCode(x: string): boolean {
   return typeof x === 'string' && /^[A-Z]{2}$/.test(x) && isSupportedCountry(x);
@@ -107,6 +109,9 @@ function normalize(raw: string, region: CountryCode | undefined, regionText: str
     failure ??= judgeInvalid(outcome, c.region);
   }
 
+  // ITU-T E.164 §6.1: at most 15 digits with the country code. libphonenumber's German plan
+  // reads longer strings as landlines with an extension dialled on; no SMS reaches that.
+  if (found && found.number.length - 1 > E164_MAX_DIGITS) return fail('too_long', raw, { callingCode: found.countryCallingCode });
   if (found && isReachable(type, allowFixedLine)) {
     return {
       ok: true,
