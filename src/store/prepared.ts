@@ -72,10 +72,10 @@ export function hotStatements(): ReadonlyMap<string, Prepared<never, unknown>> {
  * Declares a hot statement. `build` writes it with Kysely, taking every varying value from `p`
  * (its fields stand for the named arguments: pass them where a value goes, never into an
  * expression that inspects the value). Constant values in `build` are written into the SQL
- * (inlineConstants). `build` is told the
- * dialect it compiles for, so a statement whose SQL differs by dialect (row locks, JSON
- * functions, DML in WITH) is still one declaration under one name. Compiled lazily, once per
- * dialect. `name` must be unique; on PostgreSQL it is the prepared statement's name.
+ * (inlineConstants). `build` is told the dialect it compiles for, so a statement whose SQL
+ * differs by dialect (row locks, JSON functions, DML in WITH) is still one declaration under one
+ * name. Compiled lazily, once per dialect. `name` must be unique; on PostgreSQL it is the
+ * prepared statement's name.
  */
 export function prepared<A extends Record<string, unknown>, R = unknown>(
   name: string,
@@ -129,7 +129,9 @@ export function inlineConstants(text: string, parameters: readonly unknown[], di
   const literal = (v: unknown): string | undefined => {
     if (v === null) return 'null';
     if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-    if (typeof v === 'string' && !v.startsWith(SLOT) && !v.includes('\u0000')) return `'${v.replaceAll("'", "''")}'`;
+    // A slot marker (it begins with NUL) stays a placeholder; so does a constant holding NUL,
+    // which a SQL literal cannot carry.
+    if (typeof v === 'string' && !v.includes('\u0000')) return `'${v.replaceAll("'", "''")}'`;
     return undefined;
   };
   let out = '';
