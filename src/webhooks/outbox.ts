@@ -36,6 +36,11 @@ function asChange(e: StoreEvent): Change | undefined {
   }
 }
 
+/** The subject kind of change `c`, as webhook event filters and payloads name it. */
+function kindOf(c: Change): 'message' | 'verification' {
+  return c.event === 'message.status' ? 'message' : 'verification';
+}
+
 /**
  * Whether committed event `e` may have queued an outbox row for its account: unknown settings
  * (`hook` undefined, not cached) may have; no webhook (null) has not; otherwise the account's
@@ -45,7 +50,7 @@ function asChange(e: StoreEvent): Change | undefined {
 export function mayHaveQueued(e: StoreEvent, hook: { events: readonly string[] | null } | null | undefined): boolean {
   const c = asChange(e);
   if (!c || hook === null) return false;
-  return hook === undefined || wantsEvent(hook.events, c.event === 'message.status' ? 'message' : 'verification', c.status);
+  return hook === undefined || wantsEvent(hook.events, kindOf(c), c.status);
 }
 
 export class WebhookOutbox {
@@ -66,7 +71,7 @@ export class WebhookOutbox {
     const hooks = await this.settings.getMany(trx, new Set(changes.map((c) => c.accountId)));
     const wanted = changes.filter((c) => {
       const hook = hooks.get(c.accountId);
-      return hook && wantsEvent(hook.events, c.event === 'message.status' ? 'message' : 'verification', c.status);
+      return hook && wantsEvent(hook.events, kindOf(c), c.status);
     });
     if (wanted.length === 0) return;
 
@@ -87,7 +92,7 @@ export class WebhookOutbox {
       const verification = c.event === 'verification.status' ? verifications.get(c.subjectId) : undefined;
       const at = c.at ?? message?.created_at ?? now;
       const payload = buildPayload(this.formats, hook.format, {
-        kind: c.event === 'message.status' ? 'message' : 'verification',
+        kind: kindOf(c),
         status: c.status,
         at,
         errorCode: c.errorCode,
