@@ -133,14 +133,13 @@ const delivered = db.prepare("select count(*) from messages where status = 'deli
 db.close();
 // Wrong codes, round-robin: each verification takes a few guesses of its 100.
 const check = summary(await best(() => load(og.url, '/v1/verifications/check', (i) => ({ id: ids[i % ids.length], code: '000000' }), auth)));
-// Latency under a load it can carry: half of its own saturated rate (above capacity p99 only measures the queue).
-// The send rounds accepted faster than the dispatcher delivers: the half-rate run starts once that
-// backlog is delivered, or it measures the dispatcher draining it on the same core (CPU at 100%).
+// Latency under a load it can carry (above capacity p99 only measures the queue): half of its
+// capacity with delivery. A round at saturation accepts faster than the dispatcher on the same core
+// delivers, so the burst rate is not a rate it can carry; capacity = what one saturated round
+// accepted ÷ (the round + the time to deliver what it left). Each run starts once the backlog before
+// it is delivered, or it measures the dispatcher draining it on the same core (CPU at 100%).
 const ogFile = join(og.dataDir, 'otpgate.db');
 const backlog = await drained(ogFile);
-// Its capacity with delivery: a round at saturation accepts faster than the dispatcher on the same
-// core delivers (the rounds above left a backlog), so the burst rate is not a rate it can carry.
-// Capacity = what one saturated round accepted ÷ (the round + the time to deliver what it left).
 const capacityRound = await load(og.url, '/v1/verifications', sendBody, auth);
 const capacityTail = await drained(ogFile);
 const capacity = (capacityRound.rps * seconds) / (seconds + capacityTail.seconds);
