@@ -1,6 +1,7 @@
 /**
- * Named rate limits on rate-limiter-flexible: RateLimiterMemory in one process, RateLimiterRedis
- * on one shared ioredis client when Redis is configured. The client runs with auto-pipelining,
+ * Named rate limits on rate-limiter-flexible: RateLimiterMemory in one process (on a storage
+ * without a timer per key: ./memory-store.ts), RateLimiterRedis on one shared ioredis client
+ * when Redis is configured. The client runs with auto-pipelining,
  * so every consume a send decision issues in the same tick leaves in ONE write and costs one
  * round trip (test/abuse/redis.test.ts counts them). A Redis fault falls back to an in-memory
  * insurance limiter: a send is never refused because the counter store is down.
@@ -13,7 +14,8 @@
  *   per_ip_*                   account + end-user IP (only when the caller passes it)
  *   wrong_checks_per_number_*  account + number, counted on wrong checks (not on sends)
  */
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { SweptRateLimiterMemory } from './memory-store.ts';
 import type { Redis } from 'ioredis';
 import type { LimitRuleConfig } from '../config.ts';
 
@@ -44,8 +46,8 @@ export class Limiters {
     if (!l) {
       const opts = { points: rule.points, duration: rule.duration_seconds, blockDuration: rule.block_seconds, keyPrefix: `${this.prefix}rl:${space}:${rule.duration_seconds}` };
       l = this.redis
-        ? new RateLimiterRedis({ ...opts, storeClient: this.redis, insuranceLimiter: new RateLimiterMemory(opts) })
-        : new RateLimiterMemory(opts);
+        ? new RateLimiterRedis({ ...opts, storeClient: this.redis, insuranceLimiter: new SweptRateLimiterMemory(opts) })
+        : new SweptRateLimiterMemory(opts);
       this.cache.set(id, l);
     }
     return l;

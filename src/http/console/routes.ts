@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Gateway } from '../../gateway.ts';
+import { SweptRateLimiterMemory } from '../../abuse/memory-store.ts';
 import { VerifyError } from '../../verify/errors.ts';
 import { consoleApi } from './api.ts';
 import { consoleLive } from './live.ts';
@@ -53,7 +53,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: { gw: Gateway })
   const login = readFileSync(WEB('login.html'), 'utf8');
   const assets = new Map(Object.entries(ASSETS).map(([name, a]) => [name, { body: readFileSync(a.file()), type: a.type }]));
   // Ten wrong tokens a minute per address, then a five-minute wait: guessing a 24+ character token stays hopeless.
-  const tries = new RateLimiterMemory({ points: 10, duration: 60, blockDuration: 300 });
+  const tries = new SweptRateLimiterMemory({ points: 10, duration: 60, blockDuration: 300 });
   const secure = (req: FastifyRequest) => req.protocol === 'https' || (gw.config.public_url ?? '').startsWith('https:');
 
   const html = (reply: FastifyReply, body: string, status = 200) =>
