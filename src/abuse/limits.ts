@@ -1,10 +1,10 @@
 /**
  * Named rate limits on rate-limiter-flexible: RateLimiterMemory in one process (on a storage
  * without a timer per key: ./memory-store.ts), RateLimiterRedis on one shared ioredis client
- * when Redis is configured. The client runs with auto-pipelining,
- * so every consume a send decision issues in the same tick leaves in ONE write and costs one
- * round trip (test/abuse/redis.test.ts counts them). A Redis fault falls back to an in-memory
- * insurance limiter: a send is never refused because the counter store is down.
+ * when Redis is configured. The client runs with auto-pipelining, so every consume a send
+ * decision issues in the same tick leaves in ONE write and costs one round trip
+ * (test/abuse/redis.test.ts counts them). A Redis fault falls back to an in-memory insurance
+ * limiter: a send is never refused because the counter store is down.
  *
  * Each limit's key (what it counts per):
  *   per_number_*               account + destination number

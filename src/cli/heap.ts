@@ -16,8 +16,8 @@
  * under load promotes about 10 MB/s of request and delivery state that dies soon after (objects
  * that outlive two scavenges: a send waiting on the group commit, a submit waiting on its
  * submit_sm_resp), so the old generation filled to 2.5 × its live 35–45 MB between full GCs:
- * 235–249 MB peak RSS in bench:e2e. At 1.5 × it held 183–186 MB; the full GCs came 14 times in
- * 25 s instead of 4, about 125 ms of pauses in all (issue 13's closing note has the runs).
+ * 235–249 MB peak RSS in bench:e2e. At 1.5 × it held 183–186 MB, with 14 full GCs in 25 s
+ * instead of 4 (two of them in start-up), about 125 ms of pauses in all (issue 13's closing note).
  * bin/otpgate.mjs sets this from the start, as each full GC's limit holds until the next one.
  */
 import { setFlagsFromString } from 'node:v8';
