@@ -5,15 +5,15 @@
 import type { Config } from './config.ts';
 import { createGateway } from './gateway.ts';
 import { buildApp } from './http/app.ts';
-import { heapForServing } from './cli/heap.ts';
+import { youngGenerationGrows } from './cli/heap.ts';
 
 export async function startServer(config: Config): Promise<void> {
   const started = performance.now();
   const gw = await createGateway(config, { processMetrics: true });
   const app = await buildApp(gw);
   const address = await app.listen({ host: config.host, port: config.port });
-  // Start-up is over: the heap's settings for serving (src/cli/heap.ts).
-  heapForServing();
+  // Start-up is over: the young generation may grow again under load (src/cli/heap.ts).
+  youngGenerationGrows();
   const base = address.replace('[::1]', 'localhost');
   if (gw.bootstrap)
     gw.log.info(

@@ -1,5 +1,5 @@
 /**
- * V8's heap settings of `otpgate start`.
+ * V8's heap settings of `otpgate start` (the flags are set by bin/heap-flags.mjs).
  *
  * The young generation during start-up. A start loads and compiles a few hundred modules, route
  * validators and serializers, nearly all of which survive; each scavenge that sees that much
@@ -12,29 +12,20 @@
  *
  * The old generation while serving. After each full GC, V8 lets the old generation grow to a
  * factor of what survived before the next one; the factor is dynamic, up to 4 when marking is
- * fast against the program (v8/src/heap/heap-controller.cc, DynamicGrowingFactor). A gateway
- * under load promotes about 10 MB/s of request and delivery state that dies soon after (objects
- * that outlive two scavenges: a send waiting on the group commit, a submit waiting on its
- * submit_sm_resp), so the old generation filled to 2.5 × its live 35–45 MB between full GCs:
- * 235–249 MB peak RSS in bench:e2e. At 1.5 × it held 183–186 MB, with 14 full GCs in 25 s
- * instead of 4 (two of them in start-up), about 125 ms of pauses in all (issue 13's closing note).
- * bin/otpgate.mjs sets this from the start, as each full GC's limit holds until the next one.
+ * fast against the program (v8/src/heap/heap-controller.cc, DynamicGrowingFactor). Under
+ * bench:e2e's load the old generation gained about 8–10 MB/s of objects that had outlived two
+ * scavenges and died soon after (what they are was not broken down), so between full GCs it
+ * filled to about 2.5 × the 33–38 MB a full GC left alive: 233–243 MB peak RSS. Growing by half
+ * instead (bin/heap-flags.mjs, from the first line of `otpgate start`), it held 183–186 MB, with
+ * 14 full GCs in 25 s instead of 4 (two of them in start-up), about 125 ms of pauses in all
+ * (issue 13's closing note).
  */
 import { setFlagsFromString } from 'node:v8';
 
 /** V8's default growth factor (v8/src/flags/flag-definitions.h, semi_space_growth_factor). */
 const DEFAULT_GROWTH_FACTOR = 2;
 
-/** The old generation's growth between full GCs, in percent of what the last one left alive (bin/otpgate.mjs holds the same). */
-export const OLD_GENERATION_GROWTH_PERCENT = 50;
-
-/**
- * The heap settings for serving, called once the server listens: the young generation grows
- * again as V8 does by default, and the old generation grows by OLD_GENERATION_GROWTH_PERCENT
- * (again: on the tsx path, starting tsx's loader thread put V8's flags back to their defaults).
- * Both flags are read by V8 at each GC, so setting them at run time takes effect.
- */
-export function heapForServing(): void {
+/** Lets the young generation grow again, as V8 does by default; called once the server listens. */
+export function youngGenerationGrows(): void {
   setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
-  setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
 }
